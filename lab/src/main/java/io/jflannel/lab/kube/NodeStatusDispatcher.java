@@ -1,9 +1,7 @@
 package io.jflannel.lab.kube;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.fabric8.kubernetes.client.server.mock.KubernetesCrudDispatcher;
 import io.fabric8.mockwebserver.dsl.HttpMethod;
@@ -11,162 +9,137 @@ import io.fabric8.mockwebserver.http.Buffer;
 import io.fabric8.mockwebserver.http.Headers;
 import io.fabric8.mockwebserver.http.MockResponse;
 import io.fabric8.mockwebserver.http.RecordedRequest;
+import io.fabric8.zjsonpatch.JsonPatch;
+import java.io.IOException;
 import java.nio.charset.StandardCharsets;
-import java.util.Map;
+import java.util.Locale;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * The fabric8 CRUD dispatcher, changed where it differs from a real API server in a way
- * flanneld depends on: a write to {@code nodes/<n>/status} also applies the annotations and
- * labels it carries (a real server keeps metadata changes made through the node status
- * subresource; the stock mock drops them), and a strategic-merge patch of a node's status
- * is accepted (the stock mock answers 415), merging {@code status.conditions} and
- * {@code status.addresses} by {@code type} the way the real server's patch strategy does.
+ * The fabric8 CRUD dispatcher, changed where it differs from a real API server in ways
+ * flanneld depends on. Writes to {@code nodes/<n>/status} (PATCH of any type, or PUT) are
+ * handled as the real server's node-status strategy does: the write is applied to the whole
+ * stored Node, then {@code spec} is reset to the stored one, so status <em>and</em> metadata
+ * (annotations, labels) changes take effect. The stock mock instead drops the metadata,
+ * appends to lists on a merge patch of status, and refuses strategic-merge patches (415).
+ * Strategic-merge patches merge {@code status.conditions} and {@code status.addresses} by
+ * their {@code type} key, as the real patch strategy for Node does.
  */
 public class NodeStatusDispatcher extends KubernetesCrudDispatcher {
   private static final Pattern NODE_STATUS =
       Pattern.compile("^/api/v1/nodes/([^/?]+)/status(\\?.*)?$");
-  private static final String MERGE_PATCH = "application/merge-patch+json";
-  private static final String JSON_PATCH = "application/json-patch+json";
-  private static final String STRATEGIC_PATCH = "application/strategic-merge-patch+json";
   private static final ObjectMapper JSON = new ObjectMapper();
 
   @Override
   public MockResponse handlePatch(RecordedRequest request) {
     Matcher m = NODE_STATUS.matcher(request.getPath());
-    if (!m.matches()) {
-      return super.handlePatch(request);
-    }
-    String node = m.group(1);
-    String type = contentType(request);
-    JsonNode body;
-    try {
-      body = JSON.readTree(request.getUtf8Body());
-    } catch (JsonProcessingException e) {
-      return error(400, "patch body is not JSON: " + e.getOriginalMessage());
-    }
-    RecordedRequest statusRequest = request;
-    if (type.startsWith(STRATEGIC_PATCH)) {
-      JsonNode current = currentNode(node);
-      if (current == null) {
-        return error(404, "nodes \"" + node + "\" not found");
-      }
-      body = StrategicNodeStatus.toMergePatch(current, body);
-      type = MERGE_PATCH;
-      statusRequest = rebuild(request, HttpMethod.PATCH, request.getPath(), MERGE_PATCH, body);
-    }
-    MockResponse status = super.handlePatch(statusRequest);
-    if (status.code() >= 300) {
-      return status;
-    }
-    JsonNode metadataPatch = type.startsWith(JSON_PATCH) ? metadataOps(body) : metadataMerge(body);
-    if (metadataPatch == null) {
-      return status;
-    }
-    String patchType = type.startsWith(JSON_PATCH) ? JSON_PATCH : MERGE_PATCH;
-    return super.handlePatch(
-        rebuild(request, HttpMethod.PATCH, "/api/v1/nodes/" + node, patchType, metadataPatch));
+    return m.matches() ? writeStatus(request, m.group(1), false) : super.handlePatch(request);
   }
 
   @Override
   public MockResponse handleUpdate(RecordedRequest request) {
     Matcher m = NODE_STATUS.matcher(request.getPath());
-    if (!m.matches()) {
-      return super.handleUpdate(request);
-    }
-    MockResponse status = super.handleUpdate(request);
-    if (status.code() >= 300) {
-      return status;
-    }
+    return m.matches() ? writeStatus(request, m.group(1), true) : super.handleUpdate(request);
+  }
+
+  private MockResponse writeStatus(RecordedRequest request, String node, boolean put) {
+    // Reading a request body consumes it: read it once.
+    byte[] raw = request.getBody() == null ? new byte[0] : request.getBody().getBytes();
     JsonNode body;
     try {
-      body = JSON.readTree(request.getUtf8Body());
-    } catch (JsonProcessingException e) {
-      return status;
+      body = JSON.readTree(raw);
+    } catch (IOException e) {
+      return error(400, "BadRequest", "body is not JSON: " + e.getMessage());
     }
-    // A PUT replaces annotations and labels wholesale, as on a real server.
-    ArrayNode ops = JSON.createArrayNode();
-    for (String field : new String[] {"annotations", "labels"}) {
-      JsonNode value = body.path("metadata").path(field);
-      ops.addObject().put("op", "add").put("path", "/metadata/" + field)
-          .set("value", value.isObject() ? value : JSON.createObjectNode());
+    if (body == null || body.isMissingNode()) {
+      return error(400, "BadRequest", "empty body");
     }
-    return super.handlePatch(rebuild(request, HttpMethod.PATCH, "/api/v1/nodes/" + m.group(1),
-        JSON_PATCH, ops));
-  }
-
-  private JsonNode currentNode(String node) {
-    MockResponse r = super.handleGet("/api/v1/nodes/" + node);
-    if (r.code() != 200) {
-      return null;
+    String path = "/api/v1/nodes/" + node;
+    MockResponse got = super.handleGet(path);
+    if (got.code() != 200) {
+      return got;
     }
+    ObjectNode current;
     try {
-      return JSON.readTree(new String(r.getBody().getBytes(), StandardCharsets.UTF_8));
-    } catch (JsonProcessingException e) {
-      return null;
+      current = (ObjectNode) JSON.readTree(new String(got.getBody().getBytes(), StandardCharsets.UTF_8));
+    } catch (IOException e) {
+      return error(500, "InternalError", "stored node is not JSON");
     }
-  }
-
-  /** The annotations/labels part of a merge patch, as a merge patch of the main object. */
-  static JsonNode metadataMerge(JsonNode body) {
-    JsonNode md = body.path("metadata");
-    if (!md.isObject()) {
-      return null;
+    String rv = current.path("metadata").path("resourceVersion").asText();
+    String wantRv = body.path("metadata").path("resourceVersion").asText("");
+    if (!wantRv.isEmpty() && !wantRv.equals(rv)) {
+      return error(409, "Conflict", "Operation cannot be fulfilled on nodes \"" + node
+          + "\": the object has been modified; please apply your changes to the latest version");
     }
-    ObjectNode out = JSON.createObjectNode();
-    ObjectNode outMd = out.putObject("metadata");
+    JsonNode patched;
+    try {
+      patched = put ? body : applyPatch(contentType(request), current, body);
+    } catch (RuntimeException e) {
+      return error(422, "Invalid", "cannot apply patch: " + e.getMessage());
+    }
+    if (!patched.isObject()) {
+      return error(422, "Invalid", "patched node is not an object");
+    }
+    ObjectNode result = current.deepCopy();
+    ObjectNode md = (ObjectNode) result.get("metadata");
     for (String field : new String[] {"annotations", "labels"}) {
-      if (md.has(field)) {
-        outMd.set(field, md.get(field));
+      JsonNode v = patched.path("metadata").path(field);
+      if (v.isObject()) {
+        md.set(field, v);
+      } else {
+        md.remove(field);
       }
     }
-    return outMd.isEmpty() ? null : out;
+    md.put("resourceVersion", rv);
+    if (patched.has("status")) {
+      result.set("status", patched.get("status"));
+    }
+    return super.handleUpdate(new RecordedRequest(request.getHttpVersion(), HttpMethod.PUT, path,
+        Headers.builder().add("Content-Type", "application/json").build(),
+        new Buffer(result.toString().getBytes(StandardCharsets.UTF_8))));
   }
 
-  /** The operations of a JSON patch that touch annotations or labels. */
-  static JsonNode metadataOps(JsonNode body) {
-    if (!body.isArray()) {
-      return null;
+  /** Applies a PATCH body of the given content type to {@code current}. */
+  static JsonNode applyPatch(String contentType, JsonNode current, JsonNode body) {
+    if (contentType.startsWith("application/json-patch+json")) {
+      return JsonPatch.apply(body, current);
     }
-    ArrayNode out = JSON.createArrayNode();
-    for (JsonNode op : body) {
-      String path = op.path("path").asText("");
-      if (path.startsWith("/metadata/annotations") || path.startsWith("/metadata/labels")) {
-        out.add(op);
-      }
+    if (contentType.startsWith("application/strategic-merge-patch+json")) {
+      return mergePatch(current, StrategicNodeStatus.toMergePatch(current, body));
     }
-    return out.isEmpty() ? null : out;
+    if (contentType.startsWith("application/merge-patch+json")) {
+      return mergePatch(current, body);
+    }
+    throw new IllegalArgumentException("unsupported patch content type '" + contentType + "'");
   }
 
-  private static RecordedRequest rebuild(RecordedRequest original, HttpMethod method, String path,
-      String contentType, JsonNode body) {
-    Headers.Builder headers = Headers.builder();
-    for (Map.Entry<String, java.util.List<String>> h : original.getHeaders().toMultimap().entrySet()) {
-      if (h.getKey().equalsIgnoreCase("Content-Type")
-          || h.getKey().equalsIgnoreCase("Content-Length")) {
-        continue;
-      }
-      for (String v : h.getValue()) {
-        headers.add(h.getKey(), v);
-      }
+  /** RFC 7386 JSON merge patch. */
+  static JsonNode mergePatch(JsonNode target, JsonNode patch) {
+    if (!patch.isObject()) {
+      return patch.deepCopy();
     }
-    headers.add("Content-Type", contentType);
-    byte[] bytes = body.toString().getBytes(StandardCharsets.UTF_8);
-    return new RecordedRequest(original.getHttpVersion(), method, path, headers.build(),
-        new Buffer(bytes));
+    ObjectNode result = target != null && target.isObject() ? ((ObjectNode) target).deepCopy()
+        : JSON.createObjectNode();
+    patch.fields().forEachRemaining(e -> {
+      if (e.getValue().isNull()) {
+        result.remove(e.getKey());
+      } else {
+        result.set(e.getKey(), mergePatch(result.get(e.getKey()), e.getValue()));
+      }
+    });
+    return result;
   }
 
   private static String contentType(RecordedRequest request) {
     String t = request.getHeader("Content-Type");
-    return t == null ? "" : t.toLowerCase(java.util.Locale.ROOT);
+    return t == null ? "" : t.toLowerCase(Locale.ROOT);
   }
 
-  private static MockResponse error(int code, String message) {
+  private static MockResponse error(int code, String reason, String message) {
     ObjectNode status = JSON.createObjectNode();
     status.put("apiVersion", "v1").put("kind", "Status").put("status", "Failure")
-        .put("message", message).put("code", code);
+        .put("message", message).put("reason", reason).put("code", code);
     return new MockResponse().setResponseCode(code).setBody(status.toString());
   }
-
 }
