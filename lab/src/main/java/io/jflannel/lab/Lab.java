@@ -93,7 +93,9 @@ public final class Lab implements Callable<Integer> {
       out.print(matrix.render());
       if (!matrix.allReachable()) {
         out.println("unreachable: " + String.join("; ", matrix.failures()));
-        out.println("daemon logs: " + lab.workDir() + "/n*/flanneld.log");
+        for (LabNode n : lab.nodes()) {
+          out.println(lab.daemon(n).logTail(15));
+        }
       }
       if (keep) {
         lab.detach();

@@ -46,8 +46,9 @@ public record PeerDataplane(Set<String> routes, Set<String> neighbours, Set<Stri
       } else {
         String gw = new IPAddressString(p.subnet()).getAddress().getLower()
             .withoutPrefixLength().toString();
-        String mac = p.vtepMac().orElseThrow(
-            () -> new LabException("peer " + p.subnet() + " has no VTEP MAC")).toLowerCase(Locale.ROOT);
+        // A peer without its device yet cannot be matched: "(no vtep)" never equals a kernel
+        // entry, so convergence waits for it.
+        String mac = p.vtepMac().orElse("(no vtep)").toLowerCase(Locale.ROOT);
         routes.add(p.subnet() + " via " + gw);
         neighbours.add(gw + " " + mac);
         fdb.add(mac + " " + p.publicIp());
