@@ -5,7 +5,11 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.jflannel.lab.EtcdStore;
 import io.jflannel.lab.Exec;
+import io.jflannel.lab.KubeStore;
 import io.jflannel.lab.LabBackend;
 import io.jflannel.lab.LabCluster;
 import io.jflannel.lab.LabJanitor;
@@ -18,10 +22,12 @@ import io.jflannel.lab.PingSession;
 import io.jflannel.lab.Pod;
 import io.jflannel.lab.Reachability;
 import io.jflannel.lab.ReachabilityMatrix;
+import io.jflannel.lab.SubnetEnv;
+import io.jflannel.lab.Underlay;
 import java.time.Duration;
 import java.util.LinkedHashMap;
-
 import java.util.Map;
+import java.util.Optional;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.MethodOrderer;
@@ -86,6 +92,68 @@ abstract class FlannelE2eSuite {
   }
 
   @Test
+  @Order(0)
+  void storeAndSubnetFilesLookLikeUpstreamFlannels() throws Exception {
+    ObjectMapper json = new ObjectMapper();
+    for (LabNode n : lab.nodes()) {
+      SubnetEnv env = lab.subnetEnv(n);
+      String subnet = lab.subnet(n);
+      assertEquals("10.244.0.0/16", env.network().orElseThrow().toString(), n.name());
+      assertEquals(env.subnetBlock().orElseThrow().getLower().increment(1).withoutPrefixLength().toString(),
+          env.subnet().orElseThrow().getLower().withoutPrefixLength().toString(),
+          n.name() + ": FLANNEL_SUBNET is the subnet's first host address");
+      assertEquals(backend() == LabBackend.VXLAN ? 1450 : 1500, env.mtu(), n.name() + " MTU");
+      assertTrue(env.ipMasq(), n.name() + " FLANNEL_IPMASQ");
+      Optional<String> mac = PeerDataplane.vtepMac(n.netns());
+      assertEquals(backend() == LabBackend.VXLAN, mac.isPresent(), n.name() + " flannel.1");
+      if (lab.store() instanceof EtcdStore etcd) {
+        JsonNode lease = json.readTree(etcd.etcdctl("get", "--print-value-only",
+            EtcdStore.leaseKey(subnet)).check().stdout());
+        assertEquals(n.underlayIp(), lease.path("PublicIP").asText(), n.name() + " " + lease);
+        assertEquals(backend().type(), lease.path("BackendType").asText(), lease.toString());
+        if (mac.isPresent()) {
+          assertEquals(mac.get(), lease.at("/BackendData/VtepMAC").asText().toLowerCase(), lease.toString());
+          assertEquals(1, lease.at("/BackendData/VNI").asInt(), lease.toString());
+        }
+      } else if (lab.store() instanceof KubeStore kube) {
+        JsonNode node = kube.node(n.name());
+        JsonNode a = node.path("metadata").path("annotations");
+        String p = "flannel.alpha.coreos.com/";
+        assertEquals("true", a.path(p + "kube-subnet-manager").asText(), node.toString());
+        assertEquals(backend().type(), a.path(p + "backend-type").asText(), node.toString());
+        assertEquals(n.underlayIp(), a.path(p + "public-ip").asText(), node.toString());
+        if (mac.isPresent()) {
+          JsonNode data = json.readTree(a.path(p + "backend-data").asText());
+          assertEquals(mac.get(), data.path("VtepMAC").asText().toLowerCase(), data.toString());
+        }
+        boolean flannelIsUp = false;
+        for (JsonNode c : node.at("/status/conditions")) {
+          if (c.path("type").asText().equals("NetworkUnavailable")) {
+            flannelIsUp = c.path("status").asText().equals("False")
+                && c.path("reason").asText().equals("FlannelIsUp");
+          }
+        }
+        assertTrue(flannelIsUp, "NetworkUnavailable=False/FlannelIsUp on " + node);
+        assertEquals(KubeStore.podCidr(lab.spec().network(), n.index()), subnet);
+      }
+    }
+  }
+
+  @Test
+  @Order(2)
+  void podsReachOutsideTheClusterNetworkThroughMasquerade() {
+    // The switch has no route back to 10.244.0.0/16: only masqueraded traffic gets answers.
+    for (LabNode n : lab.nodes()) {
+      Pod p = lab.pods(n).get(0);
+      assertTrue(Reachability.reaches(p, new Pod("switch", lab.spec().switchNetns(), 0,
+          Underlay.SWITCH_IP), 3), p.name() + " reaches " + Underlay.SWITCH_IP);
+      String rules = Exec.check("ip", "netns", "exec", n.netns(), "iptables", "-t", "nat", "-S",
+          "FLANNEL-POSTRTG").stdout();
+      assertTrue(rules.contains("MASQUERADE"), n.name() + " masquerade rules:\n" + rules);
+    }
+  }
+
+  @Test
   @Order(1)
   void everyPodReachesEveryOtherPod() {
     assertEquals(2 * lab.nodes().size(), lab.pods().size());
@@ -93,7 +161,7 @@ abstract class FlannelE2eSuite {
   }
 
   @Test
-  @Order(2)
+  @Order(3)
   void daemonRestartKeepsTrafficFlowing() {
     LabNode a = lab.nodes().get(0);
     LabNode b = lab.nodes().get(1);
@@ -119,7 +187,7 @@ abstract class FlannelE2eSuite {
   }
 
   @Test
-  @Order(3)
+  @Order(4)
   void addedNodeIsReachableWithoutRestartingTheOthers() {
     Map<Integer, Long> pids = daemonPids();
     LabNode added = lab.addNode();
@@ -133,7 +201,7 @@ abstract class FlannelE2eSuite {
   }
 
   @Test
-  @Order(4)
+  @Order(5)
   void removedNodeDisappearsFromItsPeers() {
     LabNode victim = lab.addNode();
     lab.awaitConverged(CONVERGE);
@@ -149,7 +217,7 @@ abstract class FlannelE2eSuite {
   }
 
   @Test
-  @Order(5)
+  @Order(6)
   void sigkilledDaemonConvergesWithoutStaleEntries() {
     LabNode survivor = lab.nodes().get(0);
     LabNode doomed = lab.addNode();

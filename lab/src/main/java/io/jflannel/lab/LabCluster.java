@@ -42,6 +42,7 @@ public final class LabCluster implements AutoCloseable {
     final FlanneldProcess daemon;
     final List<Pod> pods = new ArrayList<>();
     SubnetEnv env;
+    Duration startup = Duration.ZERO;
 
     Member(LabNode node, FlanneldProcess daemon) {
       this.node = node;
@@ -135,8 +136,30 @@ public final class LabCluster implements AutoCloseable {
   }
 
   private void startAndWait(Member m, Object previousSubnetFile) {
+    long t0 = System.nanoTime();
     m.daemon.start();
     m.env = m.daemon.awaitSubnetFile(previousSubnetFile, DAEMON_START);
+    m.startup = Duration.ofNanos(System.nanoTime() - t0);
+  }
+
+  /** How long the node's daemon took from start to writing subnet.env, last time it started. */
+  public Duration startupTime(LabNode node) {
+    return member(node.index()).startup;
+  }
+
+  /** Resident memory of a running daemon in KiB, from /proc, or -1. */
+  public long daemonRssKib(LabNode node) {
+    long pid = daemon(node).pid();
+    try {
+      for (String line : Files.readAllLines(Path.of("/proc", Long.toString(pid), "status"))) {
+        if (line.startsWith("VmRSS:")) {
+          return Long.parseLong(line.replaceAll("[^0-9]", ""));
+        }
+      }
+    } catch (IOException | NumberFormatException e) {
+      return -1;
+    }
+    return -1;
   }
 
   private void attachPods(Member m) {
@@ -308,12 +331,17 @@ public final class LabCluster implements AutoCloseable {
   /** Tables of nodes and pods. */
   public String table() {
     StringBuilder sb = new StringBuilder();
-    sb.append(String.format("%-6s %-14s %-18s %-8s %s%n", "NODE", "UNDERLAY IP", "SUBNET", "PID",
-        "NAMESPACE"));
+    sb.append(String.format("%-6s %-14s %-18s %-8s %-8s %-8s %s%n", "NODE", "UNDERLAY IP",
+        "SUBNET", "PID", "READY", "RSS", "NAMESPACE"));
     for (LabNode n : nodes()) {
-      sb.append(String.format("%-6s %-14s %-18s %-8s %s%n", n.name(), n.underlayIp(),
-          subnet(n), daemon(n).running() ? Long.toString(daemon(n).pid()) : "-", n.netns()));
+      boolean up = daemon(n).running();
+      long rss = up ? daemonRssKib(n) : -1;
+      sb.append(String.format("%-6s %-14s %-18s %-8s %-8s %-8s %s%n", n.name(), n.underlayIp(),
+          subnet(n), up ? Long.toString(daemon(n).pid()) : "-",
+          String.format(java.util.Locale.ROOT, "%.1fs", startupTime(n).toMillis() / 1000.0),
+          rss < 0 ? "-" : (rss / 1024) + "MB", n.netns()));
     }
+    sb.append("READY: daemon start to subnet.env written; RSS: daemon resident memory\n");
     sb.append('\n');
     sb.append(String.format("%-8s %-6s %-14s %s%n", "POD", "NODE", "IP", "NAMESPACE"));
     for (Pod p : pods()) {
