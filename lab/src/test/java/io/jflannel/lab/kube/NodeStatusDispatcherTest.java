@@ -65,6 +65,23 @@ class NodeStatusDispatcherTest {
   }
 
   @Test
+  void jsonPatchWithTestOpsAppendsACondition() {
+    String rv = n1().getMetadata().getResourceVersion();
+    client.nodes().withName("n1").subresource("status").patch(PatchContext.of(PatchType.JSON),
+        "[{\"op\":\"test\",\"path\":\"/metadata/resourceVersion\",\"value\":\"" + rv + "\"},"
+            + "{\"op\":\"add\",\"path\":\"/status/conditions/-\",\"value\":"
+            + "{\"type\":\"NetworkUnavailable\",\"status\":\"False\",\"reason\":\"FlannelIsUp\"}}]");
+    assertEquals(List.of("Ready", "NetworkUnavailable"),
+        n1().getStatus().getConditions().stream().map(c -> c.getType()).toList());
+    KubernetesClientException e = assertThrows(KubernetesClientException.class,
+        () -> client.nodes().withName("n1").subresource("status").patch(PatchContext.of(PatchType.JSON),
+            "[{\"op\":\"test\",\"path\":\"/metadata/resourceVersion\",\"value\":\"" + rv + "\"},"
+                + "{\"op\":\"remove\",\"path\":\"/status/conditions/1\"}]"));
+    assertEquals(422, e.getCode(), "a failed test op is rejected");
+    assertEquals(2, n1().getStatus().getConditions().size());
+  }
+
+  @Test
   void strategicPatchOfStatusMergesConditionsByType() {
     client.nodes().withName("n1").subresource("status").patch(
         PatchContext.of(PatchType.STRATEGIC_MERGE),
