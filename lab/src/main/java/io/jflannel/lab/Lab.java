@@ -44,6 +44,9 @@ public final class Lab implements Callable<Integer> {
       description = "directory with the CNI bridge and host-local plugins (default ${DEFAULT-VALUE})")
   Path cniPath;
 
+  @Option(names = "--iperf", description = "also measure TCP throughput between the first and the last pod (iperf3)")
+  boolean iperf;
+
   @Option(names = "--pods-per-node", defaultValue = "2", description = "pods per node (default ${DEFAULT-VALUE})")
   int podsPerNode;
 
@@ -91,6 +94,13 @@ public final class Lab implements Callable<Integer> {
       ReachabilityMatrix matrix = lab.reachability();
       out.println();
       out.print(matrix.render());
+      if (iperf && matrix.allReachable() && lab.pods().size() > 1) {
+        Pod a = lab.pods().get(0);
+        Pod b = lab.pods().get(lab.pods().size() - 1);
+        double bps = Throughput.measure(a, b, 3);
+        out.printf(java.util.Locale.ROOT, "iperf3 %s -> %s: %.2f Gbit/s%n", a.name(), b.name(),
+            bps / 1e9);
+      }
       if (!matrix.allReachable()) {
         out.println("unreachable: " + String.join("; ", matrix.failures()));
         for (LabNode n : lab.nodes()) {
