@@ -1,0 +1,167 @@
+package io.jflannel.subnet;
+
+import inet.ipaddr.AddressStringException;
+import inet.ipaddr.IPAddress;
+import inet.ipaddr.IPAddressString;
+import java.math.BigInteger;
+import java.net.Inet4Address;
+import java.net.InetAddress;
+import java.util.Objects;
+
+/**
+ * An IPv4 or IPv6 address with a prefix length, such as {@code 10.244.0.0/16} or the
+ * {@code FLANNEL_SUBNET} form {@code 10.244.1.1/24} (host bits may be set).
+ *
+ * <p>The CIDR math is delegated to the IPAddress library (see docs/decisions/0002).
+ */
+public record IpNet(InetAddress address, int prefixLength) {
+
+  public IpNet {
+    Objects.requireNonNull(address, "address");
+    int bits = address instanceof Inet4Address ? 32 : 128;
+    if (prefixLength < 0 || prefixLength > bits) {
+      throw new IllegalArgumentException(
+          "prefix length " + prefixLength + " out of range 0.." + bits + " for " + address.getHostAddress());
+    }
+  }
+
+  /**
+   * Parses {@code "10.244.0.0/16"} or {@code "fc00::/48"}; a bare address gets the full
+   * prefix length (/32 or /128).
+   *
+   * @throws IllegalArgumentException naming the text and what is wrong with it
+   */
+  public static IpNet parse(String text) {
+    if (text == null || text.isBlank()) {
+      throw new IllegalArgumentException("empty CIDR");
+    }
+    String t = text.strip();
+    IPAddress a;
+    try {
+      a = new IPAddressString(t).toAddress();
+    } catch (AddressStringException e) {
+      throw new IllegalArgumentException("invalid CIDR \"" + text + "\": " + e.getMessage(), e);
+    }
+    if (a == null || a.isMultiple() && a.getNetworkPrefixLength() == null) {
+      throw new IllegalArgumentException("invalid CIDR \"" + text + "\"");
+    }
+    Integer p = a.getNetworkPrefixLength();
+    int prefix = p == null ? a.getBitCount() : p;
+    if (t.indexOf('/') < 0) {
+      prefix = a.getBitCount();
+    }
+    return new IpNet(a.getLower().withoutPrefixLength().toInetAddress(), prefix);
+  }
+
+  /** Parses the etcd lease key form {@code "10.5.52.0-24"} (also {@code "fc00:0:0:1::-64"}). */
+  public static IpNet parseKey(String key) {
+    int dash = key == null ? -1 : key.lastIndexOf('-');
+    if (dash <= 0 || dash == key.length() - 1) {
+      throw new IllegalArgumentException("invalid subnet key \"" + key + "\": expected ADDRESS-PREFIXLEN");
+    }
+    return parse(key.substring(0, dash) + "/" + key.substring(dash + 1));
+  }
+
+  /** A network with the given address and prefix. */
+  public static IpNet of(InetAddress address, int prefixLength) {
+    return new IpNet(address, prefixLength);
+  }
+
+  public boolean isIpv4() {
+    return address instanceof Inet4Address;
+  }
+
+  /** Number of bits of an address of this family (32 or 128). */
+  public int bitCount() {
+    return isIpv4() ? 32 : 128;
+  }
+
+  /** The same prefix with host bits cleared ({@code 10.244.1.1/24 -> 10.244.1.0/24}). */
+  public IpNet network() {
+    IPAddress block = lib().toPrefixBlock();
+    return new IpNet(block.getLower().withoutPrefixLength().toInetAddress(), prefixLength);
+  }
+
+  /** True when the host bits are all zero. */
+  public boolean isNetworkAddress() {
+    return network().address.equals(address);
+  }
+
+  /** First host address with this prefix ({@code 10.244.1.0/24 -> 10.244.1.1/24}). */
+  public IpNet firstHost() {
+    IPAddress lower = lib().toPrefixBlock().getLower().withoutPrefixLength();
+    return new IpNet(lower.increment(1).toInetAddress(), prefixLength);
+  }
+
+  /** True when {@code ip} lies inside this network. */
+  public boolean contains(InetAddress ip) {
+    if ((ip instanceof Inet4Address) != isIpv4()) {
+      return false;
+    }
+    return lib().toPrefixBlock().contains(new IPAddressString(ip.getHostAddress()).getAddress());
+  }
+
+  /** True when every address of {@code other} lies inside this network. */
+  public boolean contains(IpNet other) {
+    return other.isIpv4() == isIpv4()
+        && other.prefixLength >= prefixLength
+        && lib().toPrefixBlock().contains(other.lib().toPrefixBlock());
+  }
+
+  /** True when the two networks share at least one address. */
+  public boolean overlaps(IpNet other) {
+    return other.isIpv4() == isIpv4() && lib().toPrefixBlock().overlaps(other.lib().toPrefixBlock());
+  }
+
+  /**
+   * The {@code index}-th subnet of length {@code subnetLen} inside this network (index 0
+   * is the first).
+   */
+  public IpNet subnet(int subnetLen, BigInteger index) {
+    if (subnetLen < prefixLength || subnetLen > bitCount()) {
+      throw new IllegalArgumentException("subnet length /" + subnetLen + " does not fit in " + this);
+    }
+    BigInteger base = new BigInteger(1, network().address.getAddress());
+    BigInteger addr = base.add(index.shiftLeft(bitCount() - subnetLen));
+    return new IpNet(toInet(addr, bitCount()), subnetLen);
+  }
+
+  /** Index of the given subnet inside this network, the inverse of {@link #subnet}. */
+  public BigInteger indexOf(IpNet subnet) {
+    BigInteger base = new BigInteger(1, network().address.getAddress());
+    BigInteger addr = new BigInteger(1, subnet.network().address.getAddress());
+    return addr.subtract(base).shiftRight(bitCount() - subnet.prefixLength);
+  }
+
+  /** The etcd key form, {@code 10.5.52.0-24}. */
+  public String toKey() {
+    return ip() + "-" + prefixLength;
+  }
+
+  /** The address without the prefix, in canonical text form. */
+  public String ip() {
+    return lib().withoutPrefixLength().toCanonicalString();
+  }
+
+  @Override
+  public String toString() {
+    return ip() + "/" + prefixLength;
+  }
+
+  private IPAddress lib() {
+    return new IPAddressString(address.getHostAddress() + "/" + prefixLength).getAddress()
+        .setPrefixLength(prefixLength, false);
+  }
+
+  private static InetAddress toInet(BigInteger value, int bits) {
+    byte[] raw = value.toByteArray();
+    byte[] out = new byte[bits / 8];
+    int copy = Math.min(raw.length, out.length);
+    System.arraycopy(raw, raw.length - copy, out, out.length - copy, copy);
+    try {
+      return InetAddress.getByAddress(out);
+    } catch (java.net.UnknownHostException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+}
