@@ -3,6 +3,8 @@ package io.jflannel.subnet;
 import inet.ipaddr.AddressStringException;
 import inet.ipaddr.IPAddress;
 import inet.ipaddr.IPAddressString;
+import inet.ipaddr.ipv4.IPv4Address;
+import inet.ipaddr.ipv6.IPv6Address;
 import java.math.BigInteger;
 import java.net.Inet4Address;
 import java.net.InetAddress;
@@ -12,7 +14,7 @@ import java.util.Objects;
  * An IPv4 or IPv6 address with a prefix length, such as {@code 10.244.0.0/16} or the
  * {@code FLANNEL_SUBNET} form {@code 10.244.1.1/24} (host bits may be set).
  *
- * <p>The CIDR math is delegated to the IPAddress library (see docs/decisions/0002).
+ * <p>The CIDR math is delegated to the IPAddress library (see docs/decisions/0300).
  */
 public record IpNet(InetAddress address, int prefixLength) {
 
@@ -78,8 +80,7 @@ public record IpNet(InetAddress address, int prefixLength) {
 
   /** The same prefix with host bits cleared ({@code 10.244.1.1/24 -> 10.244.1.0/24}). */
   public IpNet network() {
-    IPAddress block = lib().toPrefixBlock();
-    return new IpNet(block.getLower().withoutPrefixLength().toInetAddress(), prefixLength);
+    return new IpNet(lib().getLower().withoutPrefixLength().toInetAddress(), prefixLength);
   }
 
   /** True when the host bits are all zero. */
@@ -89,7 +90,7 @@ public record IpNet(InetAddress address, int prefixLength) {
 
   /** First host address with this prefix ({@code 10.244.1.0/24 -> 10.244.1.1/24}). */
   public IpNet firstHost() {
-    IPAddress lower = lib().toPrefixBlock().getLower().withoutPrefixLength();
+    IPAddress lower = lib().getLower().withoutPrefixLength();
     return new IpNet(lower.increment(1).toInetAddress(), prefixLength);
   }
 
@@ -98,19 +99,19 @@ public record IpNet(InetAddress address, int prefixLength) {
     if ((ip instanceof Inet4Address) != isIpv4()) {
       return false;
     }
-    return lib().toPrefixBlock().contains(new IPAddressString(ip.getHostAddress()).getAddress());
+    return lib().contains(single(ip));
   }
 
   /** True when every address of {@code other} lies inside this network. */
   public boolean contains(IpNet other) {
     return other.isIpv4() == isIpv4()
         && other.prefixLength >= prefixLength
-        && lib().toPrefixBlock().contains(other.lib().toPrefixBlock());
+        && lib().contains(other.lib());
   }
 
   /** True when the two networks share at least one address. */
   public boolean overlaps(IpNet other) {
-    return other.isIpv4() == isIpv4() && lib().toPrefixBlock().overlaps(other.lib().toPrefixBlock());
+    return other.isIpv4() == isIpv4() && lib().overlaps(other.lib());
   }
 
   /**
@@ -140,7 +141,7 @@ public record IpNet(InetAddress address, int prefixLength) {
 
   /** The address without the prefix, in canonical text form. */
   public String ip() {
-    return lib().withoutPrefixLength().toCanonicalString();
+    return single(address).toCanonicalString();
   }
 
   @Override
@@ -148,9 +149,15 @@ public record IpNet(InetAddress address, int prefixLength) {
     return ip() + "/" + prefixLength;
   }
 
+  /** The prefix block (all addresses of this network) in the IPAddress library's form. */
   private IPAddress lib() {
-    return new IPAddressString(address.getHostAddress() + "/" + prefixLength).getAddress()
-        .setPrefixLength(prefixLength, false);
+    return single(address).toPrefixBlock(prefixLength);
+  }
+
+  // Built from the bytes, never from text: the library parses "10.1.0.0/16" as the whole
+  // block 10.1.*.*, whose canonical text is not an address.
+  private static IPAddress single(InetAddress a) {
+    return a instanceof Inet4Address v4 ? new IPv4Address(v4) : new IPv6Address(a.getAddress());
   }
 
   private static InetAddress toInet(BigInteger value, int bits) {
