@@ -55,6 +55,33 @@ public record IpNet(InetAddress address, int prefixLength) {
     return new IpNet(a.getLower().withoutPrefixLength().toInetAddress(), prefix);
   }
 
+  /**
+   * Parses a bare IPv4 or IPv6 address without any name lookup ({@code InetAddress.getByName}
+   * would resolve host names).
+   *
+   * @throws IllegalArgumentException naming the text when it is not a single address
+   */
+  public static InetAddress parseAddress(String text) {
+    if (text == null || text.isBlank()) {
+      throw new IllegalArgumentException("empty IP address");
+    }
+    IPAddress a;
+    try {
+      a = new IPAddressString(text.strip()).toAddress();
+    } catch (AddressStringException e) {
+      throw new IllegalArgumentException("invalid IP address \"" + text + "\": " + e.getMessage(), e);
+    }
+    if (a == null || a.isMultiple() || a.getNetworkPrefixLength() != null || text.indexOf('/') >= 0) {
+      throw new IllegalArgumentException("invalid IP address \"" + text + "\": expected a single address");
+    }
+    return a.toInetAddress();
+  }
+
+  /** The canonical text of an address as Go's {@code net.IP.String} writes it ({@code fc00:0:0:1::}). */
+  public static String format(InetAddress address) {
+    return single(address).toCanonicalString();
+  }
+
   /** Parses the etcd lease key form {@code "10.5.52.0-24"} (also {@code "fc00:0:0:1::-64"}). */
   public static IpNet parseKey(String key) {
     int dash = key == null ? -1 : key.lastIndexOf('-');
