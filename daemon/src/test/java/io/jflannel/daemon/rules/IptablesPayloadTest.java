@@ -112,4 +112,14 @@ class IptablesPayloadTest {
     assertTrue(missing.getMessage().contains("/nonexistent/jfl-tool"));
     assertEquals("hello\n", new ProcessCommandRunner(List.of()).run(List.of("cat"), "hello\n"));
   }
+
+  @Test
+  void hangingCommandIsKilledAfterTimeout() {
+    long start = System.nanoTime();
+    CommandException e = assertThrows(CommandException.class,
+        () -> new ProcessCommandRunner(List.of(), java.time.Duration.ofMillis(300))
+            .run(List.of("sleep", "30"), ""));
+    assertTrue(e.getMessage().contains("timed out"), e.getMessage());
+    assertTrue(System.nanoTime() - start < 10_000_000_000L, "not killed in time");
+  }
 }
