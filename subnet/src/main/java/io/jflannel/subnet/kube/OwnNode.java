@@ -121,12 +121,12 @@ final class OwnNode {
     if (config.enableIpv4()) {
       m.put(keys.backendData(), PeerReader.renderJson(advertised.backendData()));
       if (advertised.publicIp() != null) {
-        m.put(keys.publicIp(), advertised.publicIp().getHostAddress());
+        m.put(keys.publicIp(), IpNet.format(advertised.publicIp()));
       }
     }
     if (config.enableIpv6() && advertised.publicIpv6() != null) {
       m.put(keys.backendV6Data(), PeerReader.renderJson(advertised.backendV6Data()));
-      m.put(keys.publicIpv6(), IpNet.of(advertised.publicIpv6(), 128).ip());
+      m.put(keys.publicIpv6(), IpNet.format(advertised.publicIpv6()));
     }
     m.put(keys.kubeSubnetManager(), "true");
     return m;

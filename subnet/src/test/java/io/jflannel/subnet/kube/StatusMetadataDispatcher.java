@@ -43,10 +43,11 @@ final class StatusMetadataDispatcher extends KubernetesCrudDispatcher {
   private static final ObjectMapper JSON = new ObjectMapper();
 
   private final List<Write> writes = new CopyOnWriteArrayList<>();
+  private volatile boolean recording = true;
 
   @Override
   public MockResponse dispatch(RecordedRequest request) {
-    if (!"GET".equals(request.getMethod())) {
+    if (recording && !"GET".equals(request.getMethod())) {
       byte[] body = request.getBody() == null ? new byte[0] : request.getBody().getBytes();
       String path = request.getPath();
       int q = path.indexOf('?');
@@ -106,6 +107,16 @@ final class StatusMetadataDispatcher extends KubernetesCrudDispatcher {
   /** Every write request (non-GET) received so far. */
   List<Write> writes() {
     return List.copyOf(writes);
+  }
+
+  /** Runs {@code setup} (blocking client calls) without recording its writes. */
+  void untracked(Runnable setup) {
+    recording = false;
+    try {
+      setup.run();
+    } finally {
+      recording = true;
+    }
   }
 
   /** Forgets recorded writes. */
