@@ -288,6 +288,19 @@ class KubeSubnetManagerTest {
   }
 
   @Test
+  void markNetworkReadyRetriesWhenTheKubeletWritesInBetween() throws Exception {
+    k8s.create(node("n1", "10.244.1.0/24"));
+    k8s.dispatcher.raceNextStatusPatch(node -> ((com.fasterxml.jackson.databind.node.ArrayNode)
+        node.get("status").get("conditions")).addObject()
+        .put("type", "MemoryPressure").put("status", "False").put("reason", "KubeletHasSufficientMemory"));
+    manager("n1").markNetworkReady();
+
+    assertEquals(2, patches().size(), "first patch refused by its test op, second applied");
+    assertEquals(List.of("Ready", "MemoryPressure", "NetworkUnavailable"),
+        k8s.get("n1").getStatus().getConditions().stream().map(NodeCondition::getType).toList());
+  }
+
+  @Test
   void markNetworkReadySkippedWhenDisabled() throws Exception {
     k8s.create(node("n1", "10.244.1.0/24"));
     manager("n1", Fixtures.ipv4Config(), KubeOptions.defaults().withSetNodeNetworkUnavailable(false))
@@ -468,6 +481,22 @@ class KubeSubnetManagerTest {
     List<LeaseEvent> fixed = awaitEvents(sink, l -> !l.isEmpty());
     assertEquals(IpNet.parse("10.244.1.0/24"),
         assertInstanceOf(LeaseEvent.Added.class, fixed.get(0)).lease().subnet());
+  }
+
+  @Test
+  void tinyEventQueueStillDeliversEveryPeer() throws Exception {
+    k8s.create(node("self", "10.244.0.0/24"));
+    RecordingSink sink = new RecordingSink();
+    manager("self", Fixtures.ipv4Config(), KubeOptions.defaults().withEventQueueDepth(1))
+        .watchLeases(sink);
+    assertEquals(List.of(), sink.next());
+    for (int i = 1; i <= 30; i++) {
+      k8s.create(node("p" + i, "10.244." + i + ".0/24").editMetadata()
+          .addToAnnotations(vxlanPeer("192.0.2." + i, "2a:00:00:00:00:01")).endMetadata());
+    }
+    List<LeaseEvent> all = awaitEvents(sink, l -> l.size() >= 30);
+    assertEquals(30, all.stream().filter(e -> e instanceof LeaseEvent.Added)
+        .map(e -> e.lease().subnet()).distinct().count());
   }
 
   @Test

@@ -44,6 +44,8 @@ final class StatusMetadataDispatcher extends KubernetesCrudDispatcher {
 
   private final List<Write> writes = new CopyOnWriteArrayList<>();
   private volatile boolean recording = true;
+  private final java.util.concurrent.atomic.AtomicReference<java.util.function.Consumer<ObjectNode>>
+      beforeNextStatusPatch = new java.util.concurrent.atomic.AtomicReference<>();
 
   @Override
   public MockResponse dispatch(RecordedRequest request) {
@@ -64,6 +66,10 @@ final class StatusMetadataDispatcher extends KubernetesCrudDispatcher {
       return super.handlePatch(request);
     }
     String mainPath = "/api/v1/nodes/" + m.group(1);
+    java.util.function.Consumer<ObjectNode> race = beforeNextStatusPatch.getAndSet(null);
+    if (race != null) {
+      simulateOtherWriter(mainPath, race);
+    }
     MockResponse current = handleGet(mainPath);
     if (current.code() != 200) {
       return current;
@@ -107,6 +113,26 @@ final class StatusMetadataDispatcher extends KubernetesCrudDispatcher {
   /** Every write request (non-GET) received so far. */
   List<Write> writes() {
     return List.copyOf(writes);
+  }
+
+  /**
+   * Makes another writer (say, the kubelet) change the node right before the next status patch
+   * is applied, as if it had won a race against the reader of that patch.
+   */
+  void raceNextStatusPatch(java.util.function.Consumer<ObjectNode> otherWriter) {
+    beforeNextStatusPatch.set(otherWriter);
+  }
+
+  private void simulateOtherWriter(String mainPath, java.util.function.Consumer<ObjectNode> change) {
+    try {
+      ObjectNode node = (ObjectNode) JSON.readTree(handleGet(mainPath).getBody().getBytes());
+      change.accept(node);
+      Headers headers = Headers.builder().add("Content-Type", "application/json").build();
+      handleUpdate(new RecordedRequest("HTTP/1.1", HttpMethod.PUT, mainPath, headers,
+          new Buffer(JSON.writeValueAsBytes(node))));
+    } catch (IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
   }
 
   /** Runs {@code setup} (blocking client calls) without recording its writes. */
