@@ -12,6 +12,8 @@ import java.util.EnumMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.function.Consumer;
 import java.util.function.Function;
 
 /**
@@ -47,6 +49,16 @@ public final class PlanRunner {
 
   /** Runs the plan; throws only when the netlink socket itself fails. */
   public static Outcome run(Netlink nl, ReconcilePlan plan) throws NetlinkException {
+    return run(nl, plan, failedPeers -> { });
+  }
+
+  /**
+   * Runs the plan.
+   *
+   * @param beforeUndo told which peers failed just before their earlier steps are undone,
+   *                   so that the notifications of the undo are not mistaken for damage
+   */
+  public static Outcome run(Netlink nl, ReconcilePlan plan, Consumer<Set<String>> beforeUndo) throws NetlinkException {
     int requests = 0;
     Map<ObjectKind, Integer> added = new EnumMap<>(ObjectKind.class);
     Map<ObjectKind, Integer> deleted = new EnumMap<>(ObjectKind.class);
@@ -87,6 +99,9 @@ public final class PlanRunner {
     }
 
     // Undo the steps a failed peer already got, latest first, so it holds nothing half-made.
+    if (!failed.isEmpty()) {
+      beforeUndo.accept(failed.keySet());
+    }
     List<NetlinkOp> undo = new ArrayList<>();
     for (String peer : failed.keySet()) {
       List<NetlinkOp> ops = done.remove(peer);

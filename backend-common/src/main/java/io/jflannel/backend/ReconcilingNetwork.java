@@ -81,11 +81,11 @@ public final class ReconcilingNetwork implements Network {
    * @param ctx       the backend context (netlink handle, listener, resync interval)
    * @param lease     this node's lease
    * @param mtu       the pod MTU
-   * @param network   validation parameters are derived from the lease and this validator
+   * @param validator the peer rules (Network, own subnet, backend type, backend check)
    * @param dataplane the backend's mapping and ownership rules
    */
-  public ReconcilingNetwork(BackendContext ctx, Lease lease, int mtu, PeerValidator network, Dataplane dataplane) {
-    this(ctx, lease, mtu, network, dataplane, DEFAULT_DEBOUNCE);
+  public ReconcilingNetwork(BackendContext ctx, Lease lease, int mtu, PeerValidator validator, Dataplane dataplane) {
+    this(ctx, lease, mtu, validator, dataplane, DEFAULT_DEBOUNCE);
   }
 
   ReconcilingNetwork(BackendContext ctx, Lease lease, int mtu, PeerValidator validator, Dataplane dataplane,
@@ -281,7 +281,13 @@ public final class ReconcilingNetwork implements Network {
       accepted = Set.copyOf(want.keySet());
       desired = index(want);
       ReconcilePlan plan = ReconcilePlanner.plan(want, dataplane.dumpOwned());
-      PlanRunner.Outcome out = plan.isEmpty() ? null : PlanRunner.run(netlink, plan);
+      // A failed peer leaves the desired index before its undo, so the undo's notifications
+      // do not schedule a pass that would fail again at once; the slower retry takes it.
+      PlanRunner.Outcome out = plan.isEmpty() ? null : PlanRunner.run(netlink, plan, failed -> {
+        Map<String, PeerObjects> ok = new LinkedHashMap<>(want);
+        ok.keySet().removeAll(failed);
+        desired = index(ok);
+      });
       if (trigger != null) {
         listener.resync(trigger);
       }
