@@ -30,7 +30,7 @@ import java.util.function.ToIntFunction;
  * An in-memory kernel for unit tests: routes, neighbours and FDB entries in slots keyed
  * like the kernel's, with injectable failures and change notifications.
  */
-final class FakeNetlink implements Netlink {
+public final class FakeNetlink implements Netlink {
   final Map<Object, Route> routes = new LinkedHashMap<>();
   final Map<Object, Neigh> neighs = new LinkedHashMap<>();
   final Map<Object, FdbEntry> fdb = new LinkedHashMap<>();

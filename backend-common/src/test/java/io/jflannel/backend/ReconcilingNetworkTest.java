@@ -140,7 +140,7 @@ class ReconcilingNetworkTest {
     assertTrue(nl.routes.isEmpty() && nl.neighs.isEmpty() && nl.fdb.isEmpty(), "undone");
     nl.failWith = op -> 0;
     await("retry programs the peer", () -> nl.routes.size() == 1);
-    assertTrue(listener.count("resync.RETRY") + listener.count("resync.PERIODIC") >= 1);
+    await("retry counted", () -> listener.count("resync.RETRY") + listener.count("resync.PERIODIC") >= 1);
     assertEquals(1, listener.count("error.ENETUNREACH"), "no fast retry loop from the undo notifications");
   }
 
