@@ -14,6 +14,7 @@ import picocli.CommandLine.Option;
     name = "flanneld",
     mixinStandardHelpOptions = false,
     sortOptions = false,
+    abbreviateSynopsis = true,
     usageHelpAutoWidth = true,
     description = {
       "Node agent of the flannel overlay network (jflannel).",
@@ -22,7 +23,7 @@ import picocli.CommandLine.Option;
     })
 final class FlanneldCommand {
 
-  @Option(names = "--kube-subnet-mgr", arity = "0..1", fallbackValue = "true",
+  @Option(names = "--kube-subnet-mgr", arity = "0..1", fallbackValue = "true", paramLabel = "BOOL",
       defaultValue = "false", converter = GoBool.class,
       description = "Contact the Kubernetes API for subnet assignment instead of etcd.")
   boolean kubeSubnetMgr;
@@ -95,12 +96,12 @@ final class FlanneldCommand {
       description = "Minutes before lease expiry to renew it, 1..1439 (default: ${DEFAULT-VALUE}).")
   int subnetLeaseRenewMargin;
 
-  @Option(names = "--ip-masq", arity = "0..1", fallbackValue = "true", defaultValue = "false",
+  @Option(names = "--ip-masq", arity = "0..1", fallbackValue = "true", paramLabel = "BOOL", defaultValue = "false",
       converter = GoBool.class,
       description = "Install masquerade rules for traffic leaving the overlay.")
   boolean ipMasq;
 
-  @Option(names = "--ip-masq-fully-random-disable", arity = "0..1", fallbackValue = "true",
+  @Option(names = "--ip-masq-fully-random-disable", arity = "0..1", fallbackValue = "true", paramLabel = "BOOL",
       defaultValue = "false", converter = GoBool.class,
       description = "Do not use --random-fully in masquerade rules.")
   boolean ipMasqFullyRandomDisable;
@@ -109,12 +110,12 @@ final class FlanneldCommand {
       description = "Seconds between rule checks (default: ${DEFAULT-VALUE}).")
   int iptablesResync;
 
-  @Option(names = "--iptables-forward-rules", arity = "0..1", fallbackValue = "true",
+  @Option(names = "--iptables-forward-rules", arity = "0..1", fallbackValue = "true", paramLabel = "BOOL",
       defaultValue = "true", converter = GoBool.class,
       description = "Install FORWARD accept rules for the overlay (default: ${DEFAULT-VALUE}).")
   boolean iptablesForwardRules;
 
-  @Option(names = "--ip-blackhole-route", arity = "0..1", fallbackValue = "true",
+  @Option(names = "--ip-blackhole-route", arity = "0..1", fallbackValue = "true", paramLabel = "BOOL",
       defaultValue = "false", converter = GoBool.class,
       description = "Keep a blackhole route for the own subnet.")
   boolean ipBlackholeRoute;
@@ -127,7 +128,7 @@ final class FlanneldCommand {
       description = "Port of the health server; 0 disables it (default: ${DEFAULT-VALUE}).")
   int healthzPort;
 
-  @Option(names = "--set-node-network-unavailable", arity = "0..1", fallbackValue = "true",
+  @Option(names = "--set-node-network-unavailable", arity = "0..1", fallbackValue = "true", paramLabel = "BOOL",
       defaultValue = "true", converter = GoBool.class,
       description = "Set the node condition NetworkUnavailable=False once up (default: ${DEFAULT-VALUE}).")
   boolean setNodeNetworkUnavailable;
