@@ -1,5 +1,6 @@
 package io.jflannel.daemon.http;
 
+import io.jflannel.daemon.flags.FlanneldOptions;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
@@ -26,6 +27,7 @@ import io.netty.handler.codec.http.QueryStringDecoder;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -84,6 +86,18 @@ public final class HealthServer implements AutoCloseable {
       }
       throw new IllegalStateException("cannot serve health checks on " + address + ": " + e, e);
     }
+  }
+
+  /**
+   * Starts the server on {@code --healthz-ip:--healthz-port}, or returns empty when the port
+   * is 0 (upstream's "disabled").
+   */
+  public static Optional<HealthServer> startIfEnabled(
+      FlanneldOptions.Health flags, Readiness readiness, Supplier<String> metrics) {
+    if (!flags.enabled()) {
+      return Optional.empty();
+    }
+    return Optional.of(start(new InetSocketAddress(flags.ip(), flags.port()), readiness, metrics));
   }
 
   /** The address actually bound (with the real port when 0 was asked for). */

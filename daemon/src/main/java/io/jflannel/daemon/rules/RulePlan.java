@@ -1,5 +1,6 @@
 package io.jflannel.daemon.rules;
 
+import io.jflannel.daemon.flags.FlanneldOptions;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
@@ -41,6 +42,24 @@ public record RulePlan(
     ipv4.ifPresent(out::add);
     ipv6.ifPresent(out::add);
     return out;
+  }
+
+  /**
+   * The plan the flags ask for: masquerade per {@code --ip-masq}, forward rules per
+   * {@code --iptables-forward-rules}, {@code --random-fully} unless disabled or unsupported.
+   * For the previous plan, pass the previous subnet.env's networks (and its
+   * {@code FLANNEL_IPMASQ} as {@code ipMasq}).
+   */
+  public static RulePlan of(
+      FlanneldOptions.Rules flags, Optional<FamilyNets> ipv4, Optional<FamilyNets> ipv6,
+      boolean randomFullySupported) {
+    return new RulePlan(ipv4, ipv6, flags.ipMasq(), flags.forwardRules(),
+        randomFullySupported && !flags.randomFullyDisabled());
+  }
+
+  /** The same networks with a different masquerade setting (for the previous subnet.env). */
+  public RulePlan withMasquerade(boolean on) {
+    return new RulePlan(ipv4, ipv6, on, forward, randomFully);
   }
 
   /** A plan that wants nothing (for removing everything a previous plan installed). */

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.jflannel.daemon.flags.FlanneldOptions;
 import io.jflannel.daemon.metrics.FlannelMetrics;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -82,6 +83,21 @@ class HealthServerTest {
   void manyRequestsOnOneConnection() throws Exception {
     for (int i = 0; i < 20; i++) {
       assertEquals(200, send("GET", "/healthz").statusCode());
+    }
+  }
+
+  @Test
+  void portZeroInFlagsDisablesTheServer() throws Exception {
+    InetAddress lo = InetAddress.getLoopbackAddress();
+    assertTrue(HealthServer.startIfEnabled(new FlanneldOptions.Health(lo, 0), readiness,
+        metrics::scrape).isEmpty());
+    int port;
+    try (java.net.ServerSocket probe = new java.net.ServerSocket(0, 1, lo)) {
+      port = probe.getLocalPort();
+    }
+    try (HealthServer s = HealthServer.startIfEnabled(new FlanneldOptions.Health(lo, port),
+        readiness, metrics::scrape).orElseThrow()) {
+      assertEquals(port, s.address().getPort());
     }
   }
 

@@ -86,6 +86,21 @@ class RuleRenderingTest {
   }
 
   @Test
+  void planFromFlags() {
+    var flags = new io.jflannel.daemon.flags.FlanneldOptions.Rules(
+        true, false, java.time.Duration.ofSeconds(5), false);
+    RulePlan p = RulePlan.of(flags, Optional.of(V4), Optional.empty(), true);
+    assertTrue(p.masquerade());
+    assertFalse(p.forward());
+    assertTrue(p.randomFully());
+    assertFalse(RulePlan.of(flags, Optional.of(V4), Optional.empty(), false).randomFully());
+    var noRandom = new io.jflannel.daemon.flags.FlanneldOptions.Rules(
+        true, true, java.time.Duration.ofSeconds(5), true);
+    assertFalse(RulePlan.of(noRandom, Optional.of(V4), Optional.empty(), true).randomFully());
+    assertFalse(p.withMasquerade(false).masquerade());
+  }
+
+  @Test
   void familyMismatchIsRefused() {
     assertThrows(IllegalArgumentException.class,
         () -> FamilyNets.of("10.244.0.0/16", "fd00::/64"));
