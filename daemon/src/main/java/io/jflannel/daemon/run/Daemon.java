@@ -20,9 +20,6 @@ import io.jflannel.daemon.iface.NetlinkInventory;
 import io.jflannel.daemon.metrics.FlannelMetrics;
 import io.jflannel.daemon.rules.CommandRunner;
 import io.jflannel.daemon.rules.FamilyNets;
-import io.jflannel.daemon.rules.IptablesTrafficRules;
-import io.jflannel.daemon.rules.NftTrafficRules;
-import io.jflannel.daemon.rules.ProcessCommandRunner;
 import io.jflannel.daemon.rules.RandomFully;
 import io.jflannel.daemon.rules.RulePlan;
 import io.jflannel.daemon.rules.RuleResync;
@@ -48,7 +45,6 @@ import io.jflannel.subnet.kube.KubeOptions;
 import io.jflannel.subnet.kube.KubeSubnetManager;
 import java.io.IOException;
 import java.net.InetAddress;
-import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.time.Duration;
@@ -111,9 +107,10 @@ public final class Daemon implements AutoCloseable {
    * @throws FatalException naming what failed, for one line on stderr and exit status 1
    */
   public void start() throws FatalException {
-    if (options.health().enabled()) {
-      InetSocketAddress at = new InetSocketAddress(options.health().ip(), options.health().port());
-      resources.push(HealthServer.start(at, readiness, metrics::scrape));
+    try {
+      HealthServer.startIfEnabled(options.health(), readiness, metrics::scrape).ifPresent(resources::push);
+    } catch (IllegalStateException e) {
+      throw new FatalException(e.getMessage(), e);
     }
     if (!Netlink.isAvailable()) {
       throw new FatalException("netlink is not available: " + Netlink.unavailabilityCause());
@@ -330,41 +327,39 @@ public final class Daemon implements AutoCloseable {
   }
 
   private void setUpRules(NetworkConfig config, Optional<SubnetEnv> previous) throws FatalException {
-    boolean masq = options.rules().ipMasq();
-    boolean fwd = options.rules().forwardRules();
-    CommandRunner runner = new ProcessCommandRunner(List.of());
-    RulePlan plan = plan(config.network(), lease.subnet(), config.ipv6Network(), lease.ipv6Subnet(),
-        masq, fwd, masq && !options.rules().randomFullyDisabled() && RandomFully.supported(runner));
-    TrafficRules rules = config.enableNftables()
-        ? new NftTrafficRules(plan, runner)
-        : new IptablesTrafficRules(plan, runner);
+    FlanneldOptions.Rules flags = options.rules();
+    CommandRunner runner = CommandRunner.direct();
+    boolean randomFully = flags.ipMasq() && !flags.randomFullyDisabled()
+        && RandomFully.supported(runner, RandomFully.kernelRelease());
+    RulePlan plan = RulePlan.of(flags, nets(config.network(), lease.subnet()),
+        nets(config.ipv6Network(), lease.ipv6Subnet()), randomFully);
+    TrafficRules rules = TrafficRules.create(plan, config.enableNftables(), runner);
     try {
-      previous.ifPresent(p -> {
-        RulePlan old = plan(p.network(), p.subnet(), p.ipv6Network(), p.ipv6Subnet(), masq, fwd,
-            plan.randomFully());
-        if (!old.equals(plan)) {
+      if (previous.isPresent()) {
+        SubnetEnv p = previous.get();
+        RulePlan old = RulePlan.of(flags, nets(p.network(), p.subnet()),
+            nets(p.ipv6Network(), p.ipv6Subnet()), randomFully).withMasquerade(p.ipMasq());
+        if (!old.families().equals(plan.families())) {
           LOG.info("removing {} rules of the previous network {} / subnet {}", rules.kind(),
               p.network(), p.subnet());
           rules.removeStale(old);
         }
-      });
-      if (!masq && !fwd) {
+      }
+      if (!plan.masquerade() && !plan.forward()) {
         return;
       }
       rules.apply();
     } catch (RuntimeException e) {
       throw new FatalException("failed to set up " + rules.kind() + " rules: " + e.getMessage(), e);
     }
-    LOG.info("{} rules installed (masquerade {}, forward {})", rules.kind(), masq, fwd);
-    resources.push(RuleResync.start(rules, options.rules().resyncPeriod(), metrics));
+    LOG.info("{} rules installed (masquerade {}, forward {})", rules.kind(), plan.masquerade(),
+        plan.forward());
+    resources.push(RuleResync.start(rules, flags.resyncPeriod(), metrics));
   }
 
-  private static RulePlan plan(IpNet net4, IpNet sub4, IpNet net6, IpNet sub6, boolean masq,
-      boolean fwd, boolean randomFully) {
-    return new RulePlan(
-        net4 != null && sub4 != null ? Optional.of(new FamilyNets(net4, sub4)) : Optional.empty(),
-        net6 != null && sub6 != null ? Optional.of(new FamilyNets(net6, sub6)) : Optional.empty(),
-        masq, fwd, randomFully);
+  private static Optional<FamilyNets> nets(IpNet network, IpNet subnet) {
+    return network != null && subnet != null
+        ? Optional.of(new FamilyNets(network, subnet)) : Optional.empty();
   }
 
   private void addBlackholeRoutes(Netlink netlink, Lease l) throws FatalException {
