@@ -69,11 +69,4 @@ class LauncherIT {
     assertEquals(2, r.status());
     assertTrue(r.stderr().contains("--no-such-flag"), r.stderr());
   }
-
-  @Test
-  void startWithoutWiringSaysSo() throws Exception {
-    Result r = run(LAUNCHER, "-ip-masq", "--kube-subnet-mgr");
-    assertEquals(1, r.status());
-    assertTrue(r.stderr().contains("not wired yet"), r.stderr());
-  }
 }

@@ -286,10 +286,10 @@ public final class Daemon implements AutoCloseable {
     if (subnets instanceof KubeSubnetManager kube) {
       try {
         // The node-public-ip annotation stands in for --public-ip when the flag is absent.
-        if (publicIp.isEmpty()) {
+        if (publicIp.isEmpty() && config.enableIpv4()) {
           publicIp = kube.nodePublicIp();
         }
-        if (publicIpv6.isEmpty()) {
+        if (publicIpv6.isEmpty() && config.enableIpv6()) {
           publicIpv6 = kube.nodePublicIpv6();
         }
       } catch (SubnetException e) {
