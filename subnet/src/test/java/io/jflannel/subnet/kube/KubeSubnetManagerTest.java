@@ -500,6 +500,17 @@ class KubeSubnetManagerTest {
   }
 
   @Test
+  void forbiddenNodeListFailsStartInsteadOfWaiting() {
+    k8s.dispatcher.forbidNodeList();
+    KubeSubnetManager m = manager("self", Fixtures.ipv4Config(),
+        KubeOptions.defaults().withCacheSyncTimeout(Duration.ofSeconds(20)));
+    long t0 = System.nanoTime();
+    SubnetException e = assertThrows(SubnetException.class, () -> m.watchLeases(new RecordingSink()));
+    assertTrue(e.getMessage().contains("forbidden"), e.getMessage());
+    assertTrue(System.nanoTime() - t0 < Duration.ofSeconds(15).toNanos(), "failed fast");
+  }
+
+  @Test
   void closedWatchStopsDelivery() throws Exception {
     startTwoPeers();
     RecordingSink sink = new RecordingSink();
