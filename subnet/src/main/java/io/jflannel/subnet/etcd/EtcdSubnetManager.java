@@ -204,8 +204,10 @@ public final class EtcdSubnetManager implements io.jflannel.subnet.SubnetManager
         ownLease = got.get();
         return got.get();
       }
-      LOG.info("another node changed the subnets while we chose one; retrying (attempt {} of {})",
-          attempt + 1, MAX_ATTEMPTS);
+      if (attempt < MAX_ATTEMPTS) {
+        LOG.info("another node changed the subnets while we chose one; retrying (attempt {} of {})",
+            attempt + 1, MAX_ATTEMPTS);
+      }
     }
     throw new SubnetException("could not acquire a subnet: lost " + MAX_ATTEMPTS + " races with other nodes");
   }
@@ -472,6 +474,12 @@ public final class EtcdSubnetManager implements io.jflannel.subnet.SubnetManager
     return new Entry(key, k, attrs, leaseId, mod, create);
   }
 
+  /**
+   * {@inheritDoc}
+   *
+   * <p>Call it after {@link #acquireLease}: the lease acquired then is the one filtered from
+   * the events and whose deletion is reported through {@link LeaseSink#onOwnLeaseLost}.
+   */
   @Override
   public Watch watchLeases(LeaseSink sink) throws SubnetException {
     if (closed) {
@@ -701,8 +709,8 @@ public final class EtcdSubnetManager implements io.jflannel.subnet.SubnetManager
       open = new ArrayList<>(watches);
     }
     open.forEach(LeaseWatch::close);
+    client.close(); // before its executor goes away: closing still completes futures on it
     shutdownExecutors();
-    client.close();
   }
 
   private void shutdownExecutors() {

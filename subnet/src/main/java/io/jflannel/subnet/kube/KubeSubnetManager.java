@@ -355,6 +355,7 @@ public final class KubeSubnetManager implements SubnetManager {
       inf.itemStore(store);
       inf.removeNamespaceIndex();
       inf.addEventHandler(new Handler(l));
+      inf.exceptionHandler(KubeSubnetManager::retryInformer);
       informer = inf;
       loop = l;
     }
@@ -379,6 +380,24 @@ public final class KubeSubnetManager implements SubnetManager {
       throw new SubnetException("interrupted while starting the node informer", e);
     }
     return l;
+  }
+
+  /**
+   * Informer list/watch failures are retried (the API server may be restarting), except an
+   * authorization failure before the first list: that will not heal, so start-up fails with it.
+   */
+  private static boolean retryInformer(boolean started, Throwable t) {
+    Throwable cause = t;
+    while (cause != null && !(cause instanceof KubernetesClientException)) {
+      cause = cause.getCause(); // fabric8 wraps it in CompletionException
+    }
+    if (!started && cause instanceof KubernetesClientException e
+        && (e.getCode() == 401 || e.getCode() == 403)) {
+      LOG.error("listing nodes failed (RBAC needs nodes: get,list,watch): {}", e.getMessage());
+      return false;
+    }
+    LOG.warn("node informer: {}; retrying", t.toString());
+    return true;
   }
 
   /**

@@ -31,6 +31,12 @@ final class Fixtures {
         new NetworkConfig.BackendConfig("vxlan", null));
   }
 
+  static NetworkConfig ipv6OnlyConfig() {
+    return new NetworkConfig(false, true, false, null, 0, null, null,
+        IpNet.parse("fd00:10:244::/56"), 64, null, null,
+        new NetworkConfig.BackendConfig("host-gw", null));
+  }
+
   static InetAddress ip(String literal) {
     try {
       return InetAddress.getByName(literal); // literals only: no lookup happens

@@ -181,6 +181,31 @@ class KubeSubnetManagerTest {
   }
 
   @Test
+  void ipv6OnlyLeaseAndPeers() throws Exception {
+    k8s.create(node("self", "fd00:10:244::/64"));
+    k8s.create(node("a", "fd00:10:244:1::/64").editMetadata()
+        .addToAnnotations(Map.of(P + "backend-type", "host-gw", P + "backend-v6-data", "null",
+            P + "public-ipv6", "2001:db8::a", P + "kube-subnet-manager", "true"))
+        .endMetadata());
+    KubeSubnetManager m = manager("self", Fixtures.ipv6OnlyConfig(), KubeOptions.defaults());
+    Lease lease = m.acquireLease(new LeaseAttrs(null, ip("2001:db8::1"), "host-gw", null, null));
+    assertNull(lease.subnet());
+    assertEquals(IpNet.parse("fd00:10:244::/64"), lease.ipv6Subnet());
+    Map<String, String> a = k8s.get("self").getMetadata().getAnnotations();
+    assertEquals("2001:db8::1", a.get(P + "public-ipv6"));
+    assertEquals("null", a.get(P + "backend-v6-data"));
+    assertFalse(a.containsKey(P + "public-ip"));
+    assertFalse(a.containsKey(P + "backend-data"));
+
+    RecordingSink sink = new RecordingSink();
+    m.watchLeases(sink);
+    List<LeaseEvent> first = sink.next();
+    assertEquals(1, first.size(), first.toString());
+    assertEquals(IpNet.parse("fd00:10:244:1::/64"), first.get(0).lease().ipv6Subnet());
+    assertEquals(ip("2001:db8::a"), first.get(0).lease().attrs().publicIpv6());
+  }
+
+  @Test
   void publicIpOverwriteIsAdvertised() throws Exception {
     k8s.create(node("n1", "10.244.1.0/24")
         .editMetadata().addToAnnotations(P + "public-ip-overwrite", "198.51.100.7").endMetadata());
@@ -497,6 +522,17 @@ class KubeSubnetManagerTest {
     List<LeaseEvent> all = awaitEvents(sink, l -> l.size() >= 30);
     assertEquals(30, all.stream().filter(e -> e instanceof LeaseEvent.Added)
         .map(e -> e.lease().subnet()).distinct().count());
+  }
+
+  @Test
+  void forbiddenNodeListFailsStartInsteadOfWaiting() {
+    k8s.dispatcher.forbidNodeList();
+    KubeSubnetManager m = manager("self", Fixtures.ipv4Config(),
+        KubeOptions.defaults().withCacheSyncTimeout(Duration.ofSeconds(20)));
+    long t0 = System.nanoTime();
+    SubnetException e = assertThrows(SubnetException.class, () -> m.watchLeases(new RecordingSink()));
+    assertTrue(e.getMessage().contains("forbidden"), e.getMessage());
+    assertTrue(System.nanoTime() - t0 < Duration.ofSeconds(15).toNanos(), "failed fast");
   }
 
   @Test

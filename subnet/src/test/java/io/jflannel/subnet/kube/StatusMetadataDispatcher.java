@@ -44,11 +44,17 @@ final class StatusMetadataDispatcher extends KubernetesCrudDispatcher {
 
   private final List<Write> writes = new CopyOnWriteArrayList<>();
   private volatile boolean recording = true;
+  private volatile boolean forbidNodeList;
   private final java.util.concurrent.atomic.AtomicReference<java.util.function.Consumer<ObjectNode>>
       beforeNextStatusPatch = new java.util.concurrent.atomic.AtomicReference<>();
 
   @Override
   public MockResponse dispatch(RecordedRequest request) {
+    if (forbidNodeList && "GET".equals(request.getMethod())
+        && request.getPath().startsWith("/api/v1/nodes?")) {
+      return status(403, "nodes is forbidden: User \"system:serviceaccount:kube-flannel:flannel\""
+          + " cannot list resource \"nodes\" in API group \"\" at the cluster scope");
+    }
     if (recording && !"GET".equals(request.getMethod())) {
       byte[] body = request.getBody() == null ? new byte[0] : request.getBody().getBytes();
       String path = request.getPath();
@@ -133,6 +139,11 @@ final class StatusMetadataDispatcher extends KubernetesCrudDispatcher {
     } catch (IOException e) {
       throw new java.io.UncheckedIOException(e);
     }
+  }
+
+  /** Answers node lists with 403, as an API server does when RBAC lacks {@code nodes: list}. */
+  void forbidNodeList() {
+    forbidNodeList = true;
   }
 
   /** Runs {@code setup} (blocking client calls) without recording its writes. */
