@@ -1,6 +1,8 @@
 package io.jflannel.subnet;
 
 import inet.ipaddr.AddressStringException;
+import inet.ipaddr.AddressStringParameters;
+import inet.ipaddr.IPAddressStringParameters;
 import inet.ipaddr.IPAddress;
 import inet.ipaddr.IPAddressString;
 import inet.ipaddr.ipv4.IPv4Address;
@@ -55,6 +57,22 @@ public record IpNet(InetAddress address, int prefixLength) {
     return new IpNet(a.getLower().withoutPrefixLength().toInetAddress(), prefix);
   }
 
+  // Go's net.ParseIP forms only: no inet_aton shorthands (10.1), no leading zeros (octal
+  // 010.0.0.1), no prefixes, masks, ranges or zones.
+  private static final IPAddressStringParameters STRICT_ADDRESS = new IPAddressStringParameters.Builder()
+      .allowEmpty(false)
+      .allowAll(false)
+      .allowPrefix(false)
+      .allowMask(false)
+      .allowPrefixOnly(false)
+      .allowSingleSegment(false)
+      .allowWildcardedSeparator(false)
+      .setRangeOptions(AddressStringParameters.RangeParameters.NO_RANGE)
+      .allow_inet_aton(false)
+      .getIPv4AddressParametersBuilder().allowLeadingZeros(false).getParentBuilder()
+      .getIPv6AddressParametersBuilder().allowZone(false).getParentBuilder()
+      .toParams();
+
   /**
    * Parses a bare IPv4 or IPv6 address without any name lookup ({@code InetAddress.getByName}
    * would resolve host names).
@@ -67,7 +85,7 @@ public record IpNet(InetAddress address, int prefixLength) {
     }
     IPAddress a;
     try {
-      a = new IPAddressString(text.strip()).toAddress();
+      a = new IPAddressString(text.strip(), STRICT_ADDRESS).toAddress();
     } catch (AddressStringException e) {
       throw new IllegalArgumentException("invalid IP address \"" + text + "\": " + e.getMessage(), e);
     }

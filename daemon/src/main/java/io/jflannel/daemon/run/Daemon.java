@@ -1,9 +1,6 @@
 package io.jflannel.daemon.run;
 
-import io.fabric8.kubernetes.client.Config;
-import io.fabric8.kubernetes.client.ConfigBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
-import io.fabric8.kubernetes.client.KubernetesClientBuilder;
 import io.jflannel.backend.Backend;
 import io.jflannel.backend.BackendContext;
 import io.jflannel.backend.BackendException;
@@ -41,6 +38,7 @@ import io.jflannel.subnet.SubnetFile;
 import io.jflannel.subnet.SubnetManager;
 import io.jflannel.subnet.etcd.EtcdOptions;
 import io.jflannel.subnet.etcd.EtcdSubnetManager;
+import io.jflannel.subnet.kube.KubeClients;
 import io.jflannel.subnet.kube.KubeOptions;
 import io.jflannel.subnet.kube.KubeSubnetManager;
 import java.io.IOException;
@@ -202,7 +200,14 @@ public final class Daemon implements AutoCloseable {
   private SubnetManager subnetManager(SubnetEnv previous) throws FatalException {
     if (options.kube().enabled()) {
       NetworkConfig cfg = kubeNetworkConfig();
-      KubernetesClient client = kubeClient();
+      KubernetesClient client;
+      try {
+        client = KubeClients.create(options.kube().apiUrl(), options.kube().kubeconfigFile());
+      } catch (SubnetException e) {
+        throw new FatalException(e.getMessage(), e);
+      }
+      // The manager borrows the client; closed after it (resources close in reverse order).
+      resources.push(client);
       KubeOptions kopts;
       try {
         kopts = KubeOptions.fromEnvironment(env)
@@ -214,7 +219,6 @@ public final class Daemon implements AutoCloseable {
       try {
         return KubeSubnetManager.create(client, cfg, env, kopts);
       } catch (SubnetException e) {
-        client.close();
         throw new FatalException(e.getMessage(), e);
       }
     }
@@ -245,28 +249,6 @@ public final class Daemon implements AutoCloseable {
       return NetworkConfigParser.parseForKube(json);
     } catch (SubnetException e) {
       throw new FatalException("network config " + path + ": " + e.getMessage(), e);
-    }
-  }
-
-  private KubernetesClient kubeClient() throws FatalException {
-    try {
-      String url = options.kube().apiUrl();
-      String kubeconfig = options.kube().kubeconfigFile();
-      Config cfg;
-      if (!kubeconfig.isEmpty()) {
-        String text = Files.readString(java.nio.file.Path.of(kubeconfig), StandardCharsets.UTF_8);
-        cfg = Config.fromKubeconfig(text);
-        if (!url.isEmpty()) {
-          cfg.setMasterUrl(url);
-        }
-      } else if (!url.isEmpty()) {
-        cfg = new ConfigBuilder(Config.empty()).withMasterUrl(url).build();
-      } else {
-        cfg = Config.autoConfigure(null);
-      }
-      return new KubernetesClientBuilder().withConfig(cfg).build();
-    } catch (IOException | RuntimeException e) {
-      throw new FatalException("cannot set up the Kubernetes client: " + e.getMessage(), e);
     }
   }
 

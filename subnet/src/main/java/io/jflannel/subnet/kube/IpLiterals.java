@@ -1,9 +1,6 @@
 package io.jflannel.subnet.kube;
 
-import inet.ipaddr.AddressStringParameters.RangeParameters;
-import inet.ipaddr.IPAddress;
-import inet.ipaddr.IPAddressString;
-import inet.ipaddr.IPAddressStringParameters;
+import io.jflannel.subnet.IpNet;
 import java.net.Inet4Address;
 import java.net.Inet6Address;
 import java.net.InetAddress;
@@ -14,20 +11,6 @@ import java.net.InetAddress;
  * refuses the lenient forms ({@code 10.1}, {@code 010.0.0.1}, prefixes, ranges, zones).
  */
 final class IpLiterals {
-
-  private static final IPAddressStringParameters STRICT = new IPAddressStringParameters.Builder()
-      .allowEmpty(false)
-      .allowAll(false)
-      .allowPrefix(false)
-      .allowMask(false)
-      .allowPrefixOnly(false)
-      .allowSingleSegment(false)
-      .allowWildcardedSeparator(false)
-      .setRangeOptions(RangeParameters.NO_RANGE)
-      .allow_inet_aton(false)
-      .getIPv4AddressParametersBuilder().allowLeadingZeros(false).getParentBuilder()
-      .getIPv6AddressParametersBuilder().allowZone(false).getParentBuilder()
-      .toParams();
 
   private IpLiterals() {}
 
@@ -40,11 +23,11 @@ final class IpLiterals {
     if (text == null || text.isBlank()) {
       throw new IllegalArgumentException("empty address");
     }
-    IPAddress a = new IPAddressString(text.strip(), STRICT).getAddress();
-    if (a == null) {
-      throw new IllegalArgumentException("\"" + text + "\" is not an IP address");
+    try {
+      return IpNet.parseAddress(text);
+    } catch (IllegalArgumentException e) {
+      throw new IllegalArgumentException("\"" + text + "\" is not an IP address", e);
     }
-    return a.toInetAddress();
   }
 
   /** Parses an IPv4 literal; an IPv6 literal is refused with a message saying so. */
