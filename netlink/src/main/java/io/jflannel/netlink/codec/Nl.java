@@ -89,6 +89,7 @@ public final class Nl {
   public static final int RTA_TABLE = 15;
   public static final int RTNH_F_ONLINK = 0x4;
   public static final int RTM_F_CLONED = 0x200;
+  public static final int RTM_F_LOOKUP_TABLE = 0x1000;
 
   // NDA_*
   public static final int NDA_DST = 1;

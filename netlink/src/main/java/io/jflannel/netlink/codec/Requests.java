@@ -181,10 +181,15 @@ public final class Requests {
     w.end();
   }
 
-  /** {@code ip route get DST}: RTM_GETROUTE with RTA_DST and a full-length prefix. */
+  /**
+   * {@code ip route get DST}: RTM_GETROUTE with RTA_DST, a full-length prefix and
+   * RTM_F_LOOKUP_TABLE (report the table that matched). Unlike iproute2 we also ask for an ACK,
+   * so the reply is followed by one and the generic request loop applies.
+   */
   public static void routeGet(MessageWriter w, int seq, InetAddress dst) {
     int family = Families.of(dst);
-    w.begin(RTM_GETROUTE, PLAIN_ACK, seq).rtmsg(family, family == Families.AF_INET ? 32 : 128, 0, 0, 0, 0, 0, 0, 0)
+    w.begin(RTM_GETROUTE, PLAIN_ACK, seq)
+        .rtmsg(family, family == Families.AF_INET ? 32 : 128, 0, 0, 0, 0, 0, 0, RTM_F_LOOKUP_TABLE)
         .attrAddress(RTA_DST, dst).end();
   }
 
