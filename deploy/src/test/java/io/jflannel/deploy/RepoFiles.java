@@ -34,8 +34,12 @@ final class RepoFiles {
     return root().resolve("deploy/image").resolve(name);
   }
 
-  /** Where the daemon module packages its jar, lib/ and launcher (the image copies them from here). */
+  /**
+   * Where the daemon module packages its jar, lib/ and launcher (the image copies them from
+   * here); {@code -Djflannel.daemon.target} points the image tests at another build of it.
+   */
   static Path daemonTarget() {
-    return root().resolve("daemon/target");
+    String configured = System.getProperty("jflannel.daemon.target");
+    return configured != null ? Path.of(configured).toAbsolutePath() : root().resolve("daemon/target");
   }
 }
