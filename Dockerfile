@@ -7,8 +7,9 @@
 FROM maven:3.9-eclipse-temurin-17 AS build
 WORKDIR /src
 COPY . .
-RUN --mount=type=cache,target=/root/.m2 \
-    mvn -B -DskipTests -pl daemon -am package
+# The cache mount keeps downloaded dependencies between image builds.
+RUN --mount=type=cache,target=/var/cache/maven \
+    mvn -B -DskipTests -pl daemon -am package -Dmaven.repo.local=/var/cache/maven
 
 # 2. Link a Java runtime holding only the modules the daemon uses.
 FROM maven:3.9-eclipse-temurin-17 AS jre
