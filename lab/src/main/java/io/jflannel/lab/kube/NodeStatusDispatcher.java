@@ -1,0 +1,145 @@
+package io.jflannel.lab.kube;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.fabric8.kubernetes.client.server.mock.KubernetesCrudDispatcher;
+import io.fabric8.mockwebserver.dsl.HttpMethod;
+import io.fabric8.mockwebserver.http.Buffer;
+import io.fabric8.mockwebserver.http.Headers;
+import io.fabric8.mockwebserver.http.MockResponse;
+import io.fabric8.mockwebserver.http.RecordedRequest;
+import io.fabric8.zjsonpatch.JsonPatch;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.util.Locale;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * The fabric8 CRUD dispatcher, changed where it differs from a real API server in ways
+ * flanneld depends on. Writes to {@code nodes/<n>/status} (PATCH of any type, or PUT) are
+ * handled as the real server's node-status strategy does: the write is applied to the whole
+ * stored Node, then {@code spec} is reset to the stored one, so status <em>and</em> metadata
+ * (annotations, labels) changes take effect. The stock mock instead drops the metadata,
+ * appends to lists on a merge patch of status, and refuses strategic-merge patches (415).
+ * Strategic-merge patches merge {@code status.conditions} and {@code status.addresses} by
+ * their {@code type} key, as the real patch strategy for Node does.
+ */
+public class NodeStatusDispatcher extends KubernetesCrudDispatcher {
+  private static final Pattern NODE_STATUS =
+      Pattern.compile("^/api/v1/nodes/([^/?]+)/status(\\?.*)?$");
+  private static final ObjectMapper JSON = new ObjectMapper();
+
+  @Override
+  public MockResponse handlePatch(RecordedRequest request) {
+    Matcher m = NODE_STATUS.matcher(request.getPath());
+    return m.matches() ? writeStatus(request, m.group(1), false) : super.handlePatch(request);
+  }
+
+  @Override
+  public MockResponse handleUpdate(RecordedRequest request) {
+    Matcher m = NODE_STATUS.matcher(request.getPath());
+    return m.matches() ? writeStatus(request, m.group(1), true) : super.handleUpdate(request);
+  }
+
+  private MockResponse writeStatus(RecordedRequest request, String node, boolean put) {
+    // Reading a request body consumes it: read it once.
+    byte[] raw = request.getBody() == null ? new byte[0] : request.getBody().getBytes();
+    JsonNode body;
+    try {
+      body = JSON.readTree(raw);
+    } catch (IOException e) {
+      return error(400, "BadRequest", "body is not JSON: " + e.getMessage());
+    }
+    if (body == null || body.isMissingNode()) {
+      return error(400, "BadRequest", "empty body");
+    }
+    String path = "/api/v1/nodes/" + node;
+    MockResponse got = super.handleGet(path);
+    if (got.code() != 200) {
+      return got;
+    }
+    ObjectNode current;
+    try {
+      current = (ObjectNode) JSON.readTree(new String(got.getBody().getBytes(), StandardCharsets.UTF_8));
+    } catch (IOException e) {
+      return error(500, "InternalError", "stored node is not JSON");
+    }
+    String rv = current.path("metadata").path("resourceVersion").asText();
+    String wantRv = body.path("metadata").path("resourceVersion").asText("");
+    if (!wantRv.isEmpty() && !wantRv.equals(rv)) {
+      return error(409, "Conflict", "Operation cannot be fulfilled on nodes \"" + node
+          + "\": the object has been modified; please apply your changes to the latest version");
+    }
+    JsonNode patched;
+    try {
+      patched = put ? body : applyPatch(contentType(request), current, body);
+    } catch (RuntimeException e) {
+      return error(422, "Invalid", "cannot apply patch: " + e.getMessage());
+    }
+    if (!patched.isObject()) {
+      return error(422, "Invalid", "patched node is not an object");
+    }
+    ObjectNode result = current.deepCopy();
+    ObjectNode md = (ObjectNode) result.get("metadata");
+    for (String field : new String[] {"annotations", "labels"}) {
+      JsonNode v = patched.path("metadata").path(field);
+      if (v.isObject()) {
+        md.set(field, v);
+      } else {
+        md.remove(field);
+      }
+    }
+    md.put("resourceVersion", rv);
+    if (patched.has("status")) {
+      result.set("status", patched.get("status"));
+    }
+    return super.handleUpdate(new RecordedRequest(request.getHttpVersion(), HttpMethod.PUT, path,
+        Headers.builder().add("Content-Type", "application/json").build(),
+        new Buffer(result.toString().getBytes(StandardCharsets.UTF_8))));
+  }
+
+  /** Applies a PATCH body of the given content type to {@code current}. */
+  static JsonNode applyPatch(String contentType, JsonNode current, JsonNode body) {
+    if (contentType.startsWith("application/json-patch+json")) {
+      return JsonPatch.apply(body, current);
+    }
+    if (contentType.startsWith("application/strategic-merge-patch+json")) {
+      return mergePatch(current, StrategicNodeStatus.toMergePatch(current, body));
+    }
+    if (contentType.startsWith("application/merge-patch+json")) {
+      return mergePatch(current, body);
+    }
+    throw new IllegalArgumentException("unsupported patch content type '" + contentType + "'");
+  }
+
+  /** RFC 7386 JSON merge patch. */
+  static JsonNode mergePatch(JsonNode target, JsonNode patch) {
+    if (!patch.isObject()) {
+      return patch.deepCopy();
+    }
+    ObjectNode result = target != null && target.isObject() ? ((ObjectNode) target).deepCopy()
+        : JSON.createObjectNode();
+    patch.fields().forEachRemaining(e -> {
+      if (e.getValue().isNull()) {
+        result.remove(e.getKey());
+      } else {
+        result.set(e.getKey(), mergePatch(result.get(e.getKey()), e.getValue()));
+      }
+    });
+    return result;
+  }
+
+  private static String contentType(RecordedRequest request) {
+    String t = request.getHeader("Content-Type");
+    return t == null ? "" : t.toLowerCase(Locale.ROOT);
+  }
+
+  private static MockResponse error(int code, String reason, String message) {
+    ObjectNode status = JSON.createObjectNode();
+    status.put("apiVersion", "v1").put("kind", "Status").put("status", "Failure")
+        .put("message", message).put("reason", reason).put("code", code);
+    return new MockResponse().setResponseCode(code).setBody(status.toString());
+  }
+}

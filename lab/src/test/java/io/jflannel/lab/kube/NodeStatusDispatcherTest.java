@@ -1,0 +1,138 @@
+package io.jflannel.lab.kube;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.fabric8.kubernetes.api.model.Node;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.KubernetesClientException;
+import io.fabric8.kubernetes.client.dsl.base.PatchContext;
+import io.fabric8.kubernetes.client.dsl.base.PatchType;
+import io.fabric8.kubernetes.client.server.mock.KubernetesMockServer;
+import io.fabric8.mockwebserver.Context;
+import io.fabric8.mockwebserver.MockWebServer;
+import java.net.InetAddress;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/** The lab's API mock keeps metadata written through nodes/status, as a real API server does. */
+class NodeStatusDispatcherTest {
+  private static final String P = "flannel.alpha.coreos.com/";
+  private KubernetesMockServer server;
+  private KubernetesClient client;
+
+  @BeforeEach
+  void start() throws Exception {
+    server = new KubernetesMockServer(new Context(), new MockWebServer(), new HashMap<>(),
+        new NodeStatusDispatcher(), false);
+    server.init(InetAddress.getLoopbackAddress(), 0);
+    client = server.createClient();
+    client.nodes().resource(KubeApiMock.node("n1", "10.244.1.0/24", "192.0.2.1")).create();
+  }
+
+  @AfterEach
+  void stop() {
+    client.close();
+    server.destroy();
+  }
+
+  private Node n1() {
+    return client.nodes().withName("n1").get();
+  }
+
+  @Test
+  void mergePatchOfStatusKeepsAnnotations() {
+    client.nodes().withName("n1").subresource("status").patch(PatchContext.of(PatchType.JSON_MERGE),
+        "{\"metadata\":{\"annotations\":{\"" + P + "backend-type\":\"vxlan\",\"" + P
+            + "kube-subnet-manager\":\"true\"}}}");
+    Map<String, String> a = n1().getMetadata().getAnnotations();
+    assertEquals("vxlan", a.get(P + "backend-type"));
+    assertEquals("true", a.get(P + "kube-subnet-manager"));
+    assertEquals("10.244.1.0/24", n1().getSpec().getPodCIDR());
+  }
+
+  @Test
+  void jsonPatchOfStatusKeepsAnnotations() {
+    client.nodes().withName("n1").subresource("status").patch(PatchContext.of(PatchType.JSON),
+        "[{\"op\":\"add\",\"path\":\"/metadata/annotations\",\"value\":{\"" + P
+            + "public-ip\":\"192.0.2.1\"}}]");
+    assertEquals("192.0.2.1", n1().getMetadata().getAnnotations().get(P + "public-ip"));
+  }
+
+  @Test
+  void jsonPatchWithTestOpsAppendsACondition() {
+    String rv = n1().getMetadata().getResourceVersion();
+    client.nodes().withName("n1").subresource("status").patch(PatchContext.of(PatchType.JSON),
+        "[{\"op\":\"test\",\"path\":\"/metadata/resourceVersion\",\"value\":\"" + rv + "\"},"
+            + "{\"op\":\"add\",\"path\":\"/status/conditions/-\",\"value\":"
+            + "{\"type\":\"NetworkUnavailable\",\"status\":\"False\",\"reason\":\"FlannelIsUp\"}}]");
+    assertEquals(List.of("Ready", "NetworkUnavailable"),
+        n1().getStatus().getConditions().stream().map(c -> c.getType()).toList());
+    KubernetesClientException e = assertThrows(KubernetesClientException.class,
+        () -> client.nodes().withName("n1").subresource("status").patch(PatchContext.of(PatchType.JSON),
+            "[{\"op\":\"test\",\"path\":\"/metadata/resourceVersion\",\"value\":\"" + rv + "\"},"
+                + "{\"op\":\"remove\",\"path\":\"/status/conditions/1\"}]"));
+    assertEquals(422, e.getCode(), "a failed test op is rejected");
+    assertEquals(2, n1().getStatus().getConditions().size());
+  }
+
+  @Test
+  void strategicPatchOfStatusMergesConditionsByType() {
+    client.nodes().withName("n1").subresource("status").patch(
+        PatchContext.of(PatchType.STRATEGIC_MERGE),
+        "{\"metadata\":{\"annotations\":{\"" + P + "backend-data\":\"null\"}},"
+            + "\"status\":{\"conditions\":[{\"type\":\"NetworkUnavailable\",\"status\":\"False\","
+            + "\"reason\":\"FlannelIsUp\",\"message\":\"Flannel is running on this node\"}]}}");
+    Node n = n1();
+    assertEquals("null", n.getMetadata().getAnnotations().get(P + "backend-data"));
+    List<String> types = n.getStatus().getConditions().stream().map(c -> c.getType()).toList();
+    assertEquals(List.of("Ready", "NetworkUnavailable"), types, "Ready must survive");
+    assertEquals("FlannelIsUp", n.getStatus().getConditions().get(1).getReason());
+  }
+
+  @Test
+  void putOfStatusReplacesAnnotations() {
+    Node n = n1();
+    n.getMetadata().setAnnotations(Map.of(P + "public-ip", "192.0.2.9"));
+    client.nodes().resource(n).updateStatus();
+    assertEquals(Map.of(P + "public-ip", "192.0.2.9"), n1().getMetadata().getAnnotations());
+  }
+
+  @Test
+  void statusWriteWithStaleResourceVersionConflicts() {
+    String stale = n1().getMetadata().getResourceVersion();
+    client.nodes().withName("n1").subresource("status").patch(PatchContext.of(PatchType.JSON_MERGE),
+        "{\"metadata\":{\"annotations\":{\"a\":\"1\"}}}");
+    KubernetesClientException e = assertThrows(KubernetesClientException.class,
+        () -> client.nodes().withName("n1").subresource("status").patch(
+            PatchContext.of(PatchType.JSON_MERGE),
+            "{\"metadata\":{\"resourceVersion\":\"" + stale + "\",\"annotations\":{\"a\":\"2\"}}}"));
+    assertEquals(409, e.getCode());
+    assertEquals("1", n1().getMetadata().getAnnotations().get("a"));
+  }
+
+  @Test
+  void specChangesThroughStatusAreIgnored() {
+    client.nodes().withName("n1").subresource("status").patch(PatchContext.of(PatchType.JSON_MERGE),
+        "{\"spec\":{\"podCIDR\":\"10.9.9.0/24\"},\"status\":{\"phase\":\"Running\"}}");
+    assertEquals("10.244.1.0/24", n1().getSpec().getPodCIDR());
+    assertEquals("Running", n1().getStatus().getPhase());
+    assertEquals(1, n1().getStatus().getConditions().size(), "merge patch must not append to lists");
+  }
+
+  @Test
+  void otherWritesAreUntouched() {
+    client.nodes().withName("n1").edit(n -> {
+      n.getMetadata().setLabels(Map.of("a", "b"));
+      return n;
+    });
+    assertEquals(Map.of("a", "b"), n1().getMetadata().getLabels());
+    var a = n1().getMetadata().getAnnotations();
+    assertTrue(a == null || a.isEmpty(), "annotations: " + a);
+  }
+}
