@@ -273,9 +273,24 @@ public final class KubeSubnetManager implements SubnetManager {
           .patch(PatchContext.of(PatchType.JSON_MERGE), patch.toString());
     } catch (KubernetesClientException e) {
       throw new SubnetException("writing flannel annotations " + diff.keySet() + " on node \""
-          + nodeName + "\": " + e.getMessage(), e);
+          + nodeName + "\": " + explain(e), e);
     }
     LOG.info("updated annotations {} on node \"{}\"", diff.keySet(), nodeName);
+  }
+
+  /**
+   * fabric8's messages name the operation but not the server or the underlying failure
+   * (connection refused, TLS); a fatal start-up line needs both.
+   */
+  private String explain(KubernetesClientException e) {
+    Throwable root = e;
+    while (root.getCause() != null && root.getCause() != root) {
+      root = root.getCause();
+    }
+    String why = root == e ? "" : ": " + (root.getMessage() == null
+        ? root.getClass().getSimpleName() : root.getMessage());
+    String status = e.getCode() > 0 ? " (HTTP " + e.getCode() + ")" : "";
+    return "API server " + client.getMasterUrl() + status + why;
   }
 
   private Node getOwnNode() throws SubnetException {
@@ -283,7 +298,7 @@ public final class KubeSubnetManager implements SubnetManager {
     try {
       node = client.nodes().withName(nodeName).get();
     } catch (KubernetesClientException e) {
-      throw new SubnetException("reading node \"" + nodeName + "\": " + e.getMessage(), e);
+      throw new SubnetException("reading node \"" + nodeName + "\": " + explain(e), e);
     }
     if (node == null) {
       throw new SubnetException("node \"" + nodeName + "\" not found");
