@@ -1,0 +1,61 @@
+package io.jflannel.backend;
+
+import io.jflannel.backend.BackendListener.ObjectKind;
+import io.jflannel.netlink.FdbEntry;
+import io.jflannel.netlink.Neigh;
+import io.jflannel.netlink.NetlinkEvent;
+import io.jflannel.netlink.NetlinkException;
+import io.jflannel.netlink.Route;
+import io.jflannel.subnet.Lease;
+import java.util.Set;
+import java.util.function.Function;
+
+/**
+ * The backend-specific half of a {@link ReconcilingNetwork}: which kernel objects a peer
+ * needs, which kernel objects the backend owns, and the device it keeps alive. Everything
+ * generic (validation, diff, batches, undo, repair, resync, metrics) is in the network.
+ *
+ * <p>Called only from the network's pass, under its lock; {@link #deviceAffected} and the
+ * {@code owns} predicates are also called from the notification thread and must only read
+ * volatile state.
+ */
+public interface Dataplane {
+
+  /** The backend type peers must publish ({@code vxlan}, {@code host-gw}). */
+  String backendType();
+
+  /**
+   * Start of every pass: refreshes facts the mapping depends on (device index, connected
+   * networks of the external interface) and repairs the device when it was deleted,
+   * changed, set down or lost its address.
+   *
+   * @return the kinds of objects it had to repair, empty when all was well
+   */
+  Set<ObjectKind> prepare() throws NetlinkException;
+
+  /** The backend's own peer rule. */
+  PeerCheck peerCheck();
+
+  /** A value only one peer may hold (vxlan: its VTEP MAC), or null when there is none. */
+  default Function<Lease, String> exclusiveClaim() {
+    return null;
+  }
+
+  /** The objects an accepted peer needs, given the facts of the last {@link #prepare}. Pure. */
+  PeerObjects map(Lease peer);
+
+  /** The owned objects currently in the kernel. */
+  OwnedObjects dumpOwned() throws NetlinkException;
+
+  /** Whether a kernel route belongs to jflannel (deleting it when nobody wants it is safe). */
+  boolean owns(Route r);
+
+  /** Whether a kernel neighbour belongs to jflannel. */
+  boolean owns(Neigh n);
+
+  /** Whether a kernel FDB entry belongs to jflannel. */
+  boolean owns(FdbEntry e);
+
+  /** Whether a notification shows the device (or its address) broken. */
+  boolean deviceAffected(NetlinkEvent e);
+}

@@ -1,0 +1,29 @@
+package io.jflannel.backend;
+
+import io.jflannel.subnet.Lease;
+import java.util.Collection;
+
+/** The programmed overlay of one node: its own lease and the kernel state for every peer. */
+public interface Network extends AutoCloseable {
+
+  /** This node's lease. */
+  Lease lease();
+
+  /** The MTU pods must use (written as FLANNEL_MTU). */
+  int mtu();
+
+  /**
+   * Makes the kernel match exactly this set of peers: programs missing or wrong entries,
+   * deletes entries of peers not in the set. Level-triggered and thread-safe; returns when
+   * the pass is done. Invalid peers are rejected (logged, counted) and never programmed.
+   * Kernel failures are logged, counted and retried later; they are not thrown.
+   */
+  void reconcile(Collection<Lease> peers);
+
+  /** Starts event-driven repair (netlink notifications) and the slow periodic resync. */
+  void start();
+
+  /** Stops repair and resync. The dataplane is left in place so traffic keeps flowing. */
+  @Override
+  void close();
+}

@@ -1,0 +1,187 @@
+package io.jflannel.backend;
+
+import io.jflannel.subnet.IpNet;
+import io.jflannel.subnet.Lease;
+import java.math.BigInteger;
+import java.net.Inet4Address;
+import java.net.InetAddress;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.function.Function;
+
+/**
+ * Decides which peer leases may be programmed (SPEC "deliberately better" §3). Pure: no I/O,
+ * no logging; the caller reports the rejections.
+ *
+ * <p>Overlaps between peers are resolved in favour of the peer accepted first: peers that
+ * were accepted by the previous pass keep their place, the rest are taken in key order, so a
+ * newcomer can never push out a working peer and the outcome does not depend on input order.
+ */
+public final class PeerValidator {
+  private static final BigInteger ONE = BigInteger.ONE;
+
+  private final IpNet network;
+  private final IpNet ownSubnet;
+  private final String backendType;
+  private final PeerCheck backendCheck;
+  private final Function<Lease, String> claim;
+
+  /**
+   * @param network      the cluster Network (IPv4)
+   * @param ownSubnet    this node's subnet
+   * @param backendType  our backend type; peers must publish the same
+   * @param backendCheck the backend's own rule (VTEP MAC, on-link)
+   * @param claim        a resource only one peer may hold (vxlan: {@code "VTEP MAC 2a:..."}), or null
+   */
+  public PeerValidator(IpNet network, IpNet ownSubnet, String backendType, PeerCheck backendCheck,
+                       Function<Lease, String> claim) {
+    this.network = Objects.requireNonNull(network, "network");
+    this.ownSubnet = Objects.requireNonNull(ownSubnet, "ownSubnet");
+    this.backendType = Objects.requireNonNull(backendType, "backendType");
+    this.backendCheck = backendCheck == null ? PeerCheck.NONE : backendCheck;
+    this.claim = claim;
+  }
+
+  /** A validator without an exclusive claim. */
+  public PeerValidator(IpNet network, IpNet ownSubnet, String backendType, PeerCheck backendCheck) {
+    this(network, ownSubnet, backendType, backendCheck, null);
+  }
+
+  /**
+   * The outcome of one validation.
+   *
+   * @param accepted peers to program, in evaluation order
+   * @param rejected refused peers by lease key, with the reason
+   */
+  public record Outcome(List<Lease> accepted, Map<String, Rejection> rejected) {
+  }
+
+  /**
+   * Validates a full set of peers.
+   *
+   * @param peers              the desired peers
+   * @param previouslyAccepted keys of the peers accepted by the previous call (they win overlaps)
+   */
+  public Outcome validate(Collection<Lease> peers, Set<String> previouslyAccepted) {
+    List<Lease> ordered = new ArrayList<>(peers);
+    ordered.sort(Comparator.<Lease, Boolean>comparing(l -> !previouslyAccepted.contains(l.key()))
+        .thenComparing(Lease::key));
+    List<Lease> accepted = new ArrayList<>();
+    Map<String, Rejection> rejected = new LinkedHashMap<>();
+    // Accepted subnets as disjoint address ranges keyed by first address.
+    TreeMap<BigInteger, AcceptedRange> ranges = new TreeMap<>();
+    Map<String, String> claims = new HashMap<>();
+    for (Lease peer : ordered) {
+      Rejection r = checkAlone(peer);
+      if (r == null) {
+        BigInteger first = first(peer.subnet());
+        BigInteger last = last(peer.subnet());
+        Map.Entry<BigInteger, AcceptedRange> below = ranges.floorEntry(last);
+        if (below != null && below.getValue().last.compareTo(first) >= 0) {
+          r = new Rejection(RejectReason.SUBNET_OVERLAPS_PEER, "subnet " + peer.subnet()
+              + " overlaps " + below.getValue().subnet + " of peer " + below.getValue().key);
+        } else if (claim != null && claims.containsKey(claim.apply(peer))) {
+          r = new Rejection(RejectReason.BACKEND_DATA_INVALID,
+              claim.apply(peer) + " is already used by peer " + claims.get(claim.apply(peer)));
+        } else {
+          ranges.put(first, new AcceptedRange(last, peer.subnet(), peer.key()));
+          if (claim != null) {
+            claims.put(claim.apply(peer), peer.key());
+          }
+        }
+      }
+      if (r == null) {
+        accepted.add(peer);
+      } else if (!rejected.containsKey(peer.key())) {
+        rejected.put(peer.key(), r);
+      }
+    }
+    return new Outcome(accepted, rejected);
+  }
+
+  private record AcceptedRange(BigInteger last, IpNet subnet, String key) {
+  }
+
+  /** The rules that concern one lease alone; null when it passes them. */
+  Rejection checkAlone(Lease peer) {
+    String type = peer.attrs().backendType();
+    if (type == null || !type.equalsIgnoreCase(backendType)) {
+      return new Rejection(RejectReason.BACKEND_TYPE_MISMATCH,
+          "backend type \"" + type + "\" differs from ours (\"" + backendType + "\")");
+    }
+    IpNet s = peer.subnet();
+    if (s == null) {
+      return new Rejection(RejectReason.NO_SUBNET, "lease has no IPv4 subnet");
+    }
+    if (!s.isIpv4() || !within(network, s)) {
+      return new Rejection(RejectReason.SUBNET_OUTSIDE_NETWORK, "subnet " + s + " is outside Network " + network);
+    }
+    if (overlap(ownSubnet, s)) {
+      return new Rejection(RejectReason.SUBNET_OVERLAPS_OWN, "subnet " + s + " overlaps our own subnet " + ownSubnet);
+    }
+    InetAddress ip = peer.attrs().publicIp();
+    if (!(ip instanceof Inet4Address)) {
+      return new Rejection(RejectReason.PUBLIC_IP_MISSING, "lease has no IPv4 public IP");
+    }
+    String bad = badUnicast(ip);
+    if (bad != null) {
+      return new Rejection(RejectReason.PUBLIC_IP_INVALID, "public IP " + ip.getHostAddress() + " is " + bad);
+    }
+    return backendCheck.check(peer).orElse(null);
+  }
+
+  /** Why an address cannot be a tunnel or next-hop endpoint, or null when it can. */
+  static String badUnicast(InetAddress ip) {
+    if (ip.isAnyLocalAddress()) {
+      return "unspecified";
+    }
+    if (ip.isLoopbackAddress()) {
+      return "loopback";
+    }
+    if (ip.isMulticastAddress()) {
+      return "multicast";
+    }
+    byte[] b = ip.getAddress();
+    if (b.length == 4 && (b[0] & b[1] & b[2] & b[3]) == (byte) 0xff) {
+      return "the broadcast address";
+    }
+    if (b.length == 4 && (b[0] & 0xff) >= 240) {
+      return "reserved (240.0.0.0/4)";
+    }
+    if (b.length == 4 && b[0] == 0) {
+      return "in 0.0.0.0/8 (this network)";
+    }
+    return null;
+  }
+
+  /** True when {@code inner} lies inside {@code outer} (same family assumed). */
+  static boolean within(IpNet outer, IpNet inner) {
+    return inner.prefixLength() >= outer.prefixLength()
+        && first(outer).compareTo(first(inner)) <= 0 && last(outer).compareTo(last(inner)) >= 0;
+  }
+
+  /** True when the two prefixes share an address. */
+  static boolean overlap(IpNet a, IpNet b) {
+    return a.isIpv4() == b.isIpv4()
+        && first(a).compareTo(last(b)) <= 0 && first(b).compareTo(last(a)) <= 0;
+  }
+
+  static BigInteger first(IpNet n) {
+    BigInteger v = new BigInteger(1, n.address().getAddress());
+    int host = n.bitCount() - n.prefixLength();
+    return v.shiftRight(host).shiftLeft(host);
+  }
+
+  static BigInteger last(IpNet n) {
+    int host = n.bitCount() - n.prefixLength();
+    return first(n).add(ONE.shiftLeft(host)).subtract(ONE);
+  }
+}

@@ -1,0 +1,369 @@
+package io.jflannel.backend;
+
+import io.jflannel.backend.BackendListener.ObjectKind;
+import io.jflannel.backend.BackendListener.ResyncKind;
+import io.jflannel.backend.ObjectKeys.FdbKey;
+import io.jflannel.backend.ObjectKeys.NeighKey;
+import io.jflannel.backend.ObjectKeys.RouteKey;
+import io.jflannel.netlink.FdbEntry;
+import io.jflannel.netlink.Group;
+import io.jflannel.netlink.Neigh;
+import io.jflannel.netlink.Netlink;
+import io.jflannel.netlink.NetlinkEvent;
+import io.jflannel.netlink.NetlinkException;
+import io.jflannel.netlink.Route;
+import io.jflannel.netlink.Subscription;
+import io.jflannel.subnet.Lease;
+import java.time.Duration;
+import java.util.Collection;
+import java.util.EnumSet;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.stream.Collectors;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The generic {@link Network}: keeps the desired peers, and in every pass validates them,
+ * maps them to kernel objects through a {@link Dataplane}, diffs against a dump of the owned
+ * kernel objects and applies the difference in pipelined batches ({@link PlanRunner}).
+ *
+ * <p>Passes run under one lock: {@link #reconcile} runs one synchronously on the caller's
+ * thread; repairs run on a single scheduler thread. Netlink notifications that show a
+ * desired object deleted or altered (or a stray owned object added) schedule a pass after a
+ * short debounce, so a burst of deletions costs one pass; an overrun or a broken device
+ * schedules one at once. A slow periodic pass is the safety net. See docs/decisions/0401
+ * and 0402.
+ */
+public final class ReconcilingNetwork implements Network {
+  private static final Logger LOG = LoggerFactory.getLogger(ReconcilingNetwork.class);
+  /** Coalesces bursts of notifications (a deleted device takes its routes, neighbours and FDB with it). */
+  static final Duration DEFAULT_DEBOUNCE = Duration.ofMillis(3);
+  static final Duration RETRY_DELAY = Duration.ofSeconds(1);
+
+  private final Netlink netlink;
+  private final Lease lease;
+  private final int mtu;
+  private final Dataplane dataplane;
+  private final PeerValidator validator;
+  private final BackendListener listener;
+  private final Duration resyncInterval;
+  private final Duration debounce;
+  private final ScheduledExecutorService scheduler;
+
+  private final Object passLock = new Object();
+  private List<Lease> desiredPeers = List.of();
+  private Set<String> accepted = Set.of();
+  private Map<String, Rejection> rejected = Map.of();
+  private volatile Desired desired = Desired.EMPTY;
+  private volatile boolean closed;
+
+  private final AtomicBoolean passScheduled = new AtomicBoolean();
+  private final AtomicBoolean retryScheduled = new AtomicBoolean();
+  private final AtomicReference<ResyncKind> pendingKind = new AtomicReference<>();
+  private volatile Subscription subscription;
+
+  /** The desired objects by key, read by the notification thread to judge events. */
+  private record Desired(Map<RouteKey, Route> routes, Map<NeighKey, Neigh> neighs, Map<FdbKey, FdbEntry> fdb) {
+    static final Desired EMPTY = new Desired(Map.of(), Map.of(), Map.of());
+  }
+
+  /**
+   * @param ctx       the backend context (netlink handle, listener, resync interval)
+   * @param lease     this node's lease
+   * @param mtu       the pod MTU
+   * @param validator the peer rules (Network, own subnet, backend type, backend check)
+   * @param dataplane the backend's mapping and ownership rules
+   */
+  public ReconcilingNetwork(BackendContext ctx, Lease lease, int mtu, PeerValidator validator, Dataplane dataplane) {
+    this(ctx, lease, mtu, validator, dataplane, DEFAULT_DEBOUNCE);
+  }
+
+  ReconcilingNetwork(BackendContext ctx, Lease lease, int mtu, PeerValidator validator, Dataplane dataplane,
+                     Duration debounce) {
+    this.netlink = ctx.netlink();
+    this.listener = ctx.listener();
+    this.resyncInterval = ctx.resyncInterval();
+    this.lease = Objects.requireNonNull(lease, "lease");
+    this.mtu = mtu;
+    this.validator = Objects.requireNonNull(validator, "validator");
+    this.dataplane = Objects.requireNonNull(dataplane, "dataplane");
+    this.debounce = debounce;
+    this.scheduler = Executors.newSingleThreadScheduledExecutor(r -> {
+      Thread t = new Thread(r, "jflannel-" + dataplane.backendType() + "-reconciler");
+      t.setDaemon(true);
+      return t;
+    });
+  }
+
+  @Override
+  public Lease lease() {
+    return lease;
+  }
+
+  @Override
+  public int mtu() {
+    return mtu;
+  }
+
+  @Override
+  public void reconcile(Collection<Lease> peers) {
+    List<Lease> copy = List.copyOf(peers);
+    synchronized (passLock) {
+      desiredPeers = copy;
+      pass(null);
+    }
+  }
+
+  @Override
+  public void start() {
+    if (closed) {
+      throw new IllegalStateException("network is closed");
+    }
+    try {
+      subscription = netlink.subscribe(
+          EnumSet.of(Group.LINK, Group.NEIGH, Group.IPV4_ROUTE, Group.IPV4_IFADDR), this::onEvent);
+    } catch (NetlinkException e) {
+      // Repair then relies on the periodic resync alone; say so loudly.
+      LOG.warn("cannot subscribe to netlink notifications ({}); lost entries are only restored by the {} s resync",
+          e.getMessage(), resyncInterval.toSeconds());
+      listener.netlinkError(e.errnoName());
+    }
+    long period = resyncInterval.toMillis();
+    scheduler.scheduleWithFixedDelay(() -> schedule(ResyncKind.PERIODIC, Duration.ZERO),
+        period, period, TimeUnit.MILLISECONDS);
+  }
+
+  @Override
+  public void close() {
+    closed = true;
+    Subscription s = subscription;
+    if (s != null) {
+      s.close();
+    }
+    scheduler.shutdownNow();
+    try {
+      scheduler.awaitTermination(5, TimeUnit.SECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  /** Keys of the peers programmed by the last pass (tests and diagnostics). */
+  public Set<String> acceptedPeers() {
+    synchronized (passLock) {
+      return accepted;
+    }
+  }
+
+  /** Peers refused by the last pass, with the reason. */
+  public Map<String, Rejection> rejectedPeers() {
+    synchronized (passLock) {
+      return rejected;
+    }
+  }
+
+  /** Runs a full pass now on the caller's thread, as the periodic resync would. */
+  public void resyncNow() {
+    synchronized (passLock) {
+      pass(ResyncKind.PERIODIC);
+    }
+  }
+
+  // ---- notifications -------------------------------------------------------------------
+
+  void onEvent(NetlinkEvent e) {
+    if (closed) {
+      return;
+    }
+    if (e instanceof NetlinkEvent.Overrun) {
+      schedule(ResyncKind.OVERRUN, Duration.ZERO);
+    } else if (dataplane.deviceAffected(e)) {
+      schedule(ResyncKind.DEVICE, debounce);
+    } else if (concernsDesired(e)) {
+      schedule(ResyncKind.EVENT, debounce);
+    }
+  }
+
+  /**
+   * True when the event shows a desired object removed or altered, or an owned object added
+   * that nobody wants. Our own writes match the desired state, so they never trigger a pass.
+   */
+  boolean concernsDesired(NetlinkEvent e) {
+    Desired d = desired;
+    if (e instanceof NetlinkEvent.RouteDeleted x) {
+      return d.routes.containsKey(ObjectKeys.key(x.route()));
+    }
+    if (e instanceof NetlinkEvent.RouteAdded x) {
+      Route want = d.routes.get(ObjectKeys.key(x.route()));
+      return want != null ? !ObjectKeys.same(want, x.route()) : dataplane.owns(x.route());
+    }
+    if (e instanceof NetlinkEvent.NeighDeleted x) {
+      return d.neighs.containsKey(ObjectKeys.key(x.neigh()));
+    }
+    if (e instanceof NetlinkEvent.NeighAdded x) {
+      Neigh want = d.neighs.get(ObjectKeys.key(x.neigh()));
+      return want != null ? !ObjectKeys.same(want, x.neigh()) : dataplane.owns(x.neigh());
+    }
+    if (e instanceof NetlinkEvent.FdbDeleted x) {
+      return d.fdb.containsKey(ObjectKeys.key(x.entry()));
+    }
+    if (e instanceof NetlinkEvent.FdbAdded x) {
+      FdbEntry want = d.fdb.get(ObjectKeys.key(x.entry()));
+      return want != null ? !ObjectKeys.same(want, x.entry()) : dataplane.owns(x.entry());
+    }
+    return false;
+  }
+
+  private void schedule(ResyncKind kind, Duration delay) {
+    if (closed) {
+      return;
+    }
+    pendingKind.accumulateAndGet(kind, (a, b) -> a == null ? b : a.ordinal() <= b.ordinal() ? a : b);
+    if (passScheduled.compareAndSet(false, true)) {
+      try {
+        scheduler.schedule(this::scheduledPass, delay.toNanos(), TimeUnit.NANOSECONDS);
+      } catch (java.util.concurrent.RejectedExecutionException ex) {
+        passScheduled.set(false); // closing
+      }
+    }
+  }
+
+  private void scheduledPass() {
+    passScheduled.set(false);
+    ResyncKind kind = pendingKind.getAndSet(null);
+    synchronized (passLock) {
+      if (!closed) {
+        pass(kind == null ? ResyncKind.EVENT : kind);
+      }
+    }
+  }
+
+  private void scheduleRetry() {
+    if (closed || !retryScheduled.compareAndSet(false, true)) {
+      return;
+    }
+    try {
+      scheduler.schedule(() -> {
+        retryScheduled.set(false);
+        schedule(ResyncKind.RETRY, Duration.ZERO);
+      }, RETRY_DELAY.toMillis(), TimeUnit.MILLISECONDS);
+    } catch (java.util.concurrent.RejectedExecutionException ex) {
+      retryScheduled.set(false);
+    }
+  }
+
+  // ---- the pass ------------------------------------------------------------------------
+
+  /** One pass; {@code trigger} is null when the desired peers changed. Caller holds passLock. */
+  private void pass(ResyncKind trigger) {
+    long t0 = System.nanoTime();
+    try {
+      Set<ObjectKind> deviceFixes = dataplane.prepare();
+      for (ObjectKind k : deviceFixes) {
+        listener.repaired(k, 1);
+      }
+      PeerValidator.Outcome verdict = validator.validate(desiredPeers, accepted);
+      reportRejections(verdict.rejected());
+      Map<String, PeerObjects> want = new LinkedHashMap<>();
+      for (Lease peer : verdict.accepted()) {
+        want.put(peer.key(), dataplane.map(peer));
+      }
+      accepted = Set.copyOf(want.keySet());
+      desired = index(want);
+      ReconcilePlan plan = ReconcilePlanner.plan(want, dataplane.dumpOwned());
+      // A failed peer leaves the desired index before its undo, so the undo's notifications
+      // do not schedule a pass that would fail again at once; the slower retry takes it.
+      PlanRunner.Outcome out = plan.isEmpty() ? null : PlanRunner.run(netlink, plan, failed -> {
+        Map<String, PeerObjects> ok = new LinkedHashMap<>(want);
+        ok.keySet().removeAll(failed);
+        desired = index(ok);
+      });
+      if (trigger != null) {
+        listener.resync(trigger);
+      }
+      if (out == null) {
+        listener.peersProgrammed(want.size());
+        if (!deviceFixes.isEmpty()) {
+          LOG.info("repaired {} ({} pass)", deviceFixes, label(trigger));
+        }
+        return;
+      }
+      Duration took = Duration.ofNanos(System.nanoTime() - t0);
+      listener.programmingLatency(took, out.requests());
+      listener.peersProgrammed(want.size() - out.failedPeers().size());
+      out.added().forEach((k, n) -> {
+        if (trigger != null) {
+          listener.repaired(k, n);
+        }
+      });
+      out.deleted().forEach(listener::staleRemoved);
+      for (NetlinkException err : out.errors()) {
+        listener.netlinkError(err.errnoName());
+      }
+      out.failedPeers().forEach((peer, err) ->
+          LOG.warn("peer {} not programmed, its earlier steps were undone: {}", peer, err.getMessage()));
+      if (out.errors().size() > out.failedPeers().size()) {
+        LOG.warn("{} stale entries could not be deleted, first: {}", out.errors().size() - out.failedPeers().size(),
+            out.errors().get(out.errors().size() - 1).getMessage());
+      }
+      String msg = String.format("%s pass: %d peers, %d objects set, %d stale deleted, %d failed peers, %d requests in %.1f ms",
+          label(trigger), want.size(), out.addedTotal(), out.deletedTotal(), out.failedPeers().size(), out.requests(),
+          took.toNanos() / 1e6);
+      if (trigger != null && trigger != ResyncKind.RETRY || !deviceFixes.isEmpty()) {
+        LOG.info("repaired kernel state: {}{}", msg, deviceFixes.isEmpty() ? "" : ", device fixes " + deviceFixes);
+      } else {
+        LOG.debug(msg);
+      }
+      if (!out.errors().isEmpty()) {
+        scheduleRetry();
+      }
+    } catch (NetlinkException e) {
+      LOG.warn("{} pass failed, retrying in {} s: {}", label(trigger), RETRY_DELAY.toSeconds(), e.getMessage());
+      listener.netlinkError(e.errnoName());
+      scheduleRetry();
+    } catch (RuntimeException e) {
+      LOG.error("{} pass failed unexpectedly, retrying in {} s", label(trigger), RETRY_DELAY.toSeconds(), e);
+      scheduleRetry();
+    }
+  }
+
+  private static String label(ResyncKind trigger) {
+    return trigger == null ? "reconcile" : trigger.name().toLowerCase(java.util.Locale.ROOT);
+  }
+
+  private void reportRejections(Map<String, Rejection> now) {
+    Map<String, Rejection> before = rejected;
+    Map<String, Lease> byKey = desiredPeers.stream().collect(Collectors.toMap(Lease::key, l -> l, (a, b) -> a));
+    now.forEach((key, r) -> {
+      if (!r.equals(before.get(key))) {
+        Lease l = byKey.get(key);
+        String ip = l == null || l.attrs().publicIp() == null ? "?" : l.attrs().publicIp().getHostAddress();
+        LOG.warn("rejecting peer {} (public IP {}): {}: {}", key, ip, r.reason().label(), r.detail());
+        listener.peerRejected(key, r.reason());
+      }
+    });
+    rejected = Map.copyOf(now);
+  }
+
+  private static Desired index(Map<String, PeerObjects> want) {
+    Map<RouteKey, Route> routes = new HashMap<>();
+    Map<NeighKey, Neigh> neighs = new HashMap<>();
+    Map<FdbKey, FdbEntry> fdb = new HashMap<>();
+    for (PeerObjects p : want.values()) {
+      p.routes().forEach(r -> routes.put(ObjectKeys.key(r), r));
+      p.neighs().forEach(n -> neighs.put(ObjectKeys.key(n), n));
+      p.fdb().forEach(f -> fdb.put(ObjectKeys.key(f), f));
+    }
+    return new Desired(routes, neighs, fdb);
+  }
+}

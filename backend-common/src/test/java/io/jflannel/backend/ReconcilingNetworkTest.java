@@ -1,0 +1,156 @@
+package io.jflannel.backend;
+
+import static io.jflannel.backend.Leases.vxlan;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.jflannel.netlink.NetlinkEvent;
+import io.jflannel.subnet.IpNet;
+import io.jflannel.subnet.Lease;
+import java.time.Duration;
+import java.util.List;
+import java.util.function.BooleanSupplier;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+class ReconcilingNetworkTest {
+  final FakeNetlink nl = new FakeNetlink();
+  final RecordingListener listener = new RecordingListener();
+  final IpNet network = IpNet.parse("10.244.0.0/16");
+  final Lease own = vxlan("10.244.1.0/24", "192.0.2.1", "2a:00:00:00:00:01");
+  final Lease p2 = vxlan("10.244.2.0/24", "192.0.2.2", "2a:00:00:00:00:02");
+  final Lease p3 = vxlan("10.244.3.0/24", "192.0.2.3", "2a:00:00:00:00:03");
+  final TestDataplane dp = new TestDataplane(nl, network);
+  final ReconcilingNetwork net = new ReconcilingNetwork(
+      new BackendContext(nl, ExternalInterface.ipv4("eth0", 2, Leases.ip("192.0.2.1"), 1500),
+          new InMemorySubnetManager(null, own.subnet(), null), listener, Duration.ofMillis(200)),
+      own, 1450, new PeerValidator(network, own.subnet(), "vxlan", dp.peerCheck()), dp);
+
+  @AfterEach
+  void close() {
+    net.close();
+  }
+
+  static void await(String what, BooleanSupplier cond) throws InterruptedException {
+    long end = System.nanoTime() + Duration.ofSeconds(2).toNanos();
+    while (!cond.getAsBoolean()) {
+      if (System.nanoTime() > end) {
+        throw new AssertionError("timed out waiting for " + what);
+      }
+      Thread.sleep(1);
+    }
+  }
+
+  @Test
+  void reconcileProgramsAndRemovesPeers() {
+    net.reconcile(List.of(p2, p3));
+    assertEquals(2, nl.routes.size());
+    assertEquals(2, listener.peers);
+    net.reconcile(List.of(p3));
+    assertEquals(1, nl.routes.size());
+    assertEquals(1, nl.neighs.size());
+    assertEquals(1, nl.fdb.size());
+    assertEquals(1, listener.count("stale.ROUTE"));
+    assertEquals(0, listener.count("repaired.ROUTE"), "desired-state changes are not repairs");
+  }
+
+  @Test
+  void deletedEntriesComeBackFromTheNotificationFast() throws Exception {
+    net.reconcile(List.of(p2, p3));
+    net.start();
+    var routeKey = nl.routes.keySet().iterator().next();
+    long t0 = System.nanoTime();
+    nl.externalDelete(routeKey);
+    await("route restored", () -> nl.routes.containsKey(routeKey));
+    long micros = (System.nanoTime() - t0) / 1000;
+    assertTrue(micros < 100_000, "restored in " + micros + " us");
+    await("repair counted", () -> listener.count("repaired.ROUTE") == 1);
+    assertEquals(1, listener.count("resync.EVENT"));
+  }
+
+  @Test
+  void ownWritesDoNotTriggerPasses() throws Exception {
+    net.start();
+    net.reconcile(List.of(p2, p3));
+    net.reconcile(List.of(p3));
+    net.reconcile(List.of(p2, vxlan("10.244.3.0/24", "192.0.2.3", "2a:00:00:00:00:33")));
+    Thread.sleep(100);
+    assertEquals(0, listener.count("resync.EVENT"));
+  }
+
+  @Test
+  void burstsAreCoalesced() throws Exception {
+    net.reconcile(List.of(p2, p3));
+    net.start();
+    List<Object> keys = new java.util.ArrayList<>();
+    keys.addAll(nl.routes.keySet());
+    keys.addAll(nl.neighs.keySet());
+    keys.addAll(nl.fdb.keySet());
+    keys.forEach(nl::externalDelete);
+    await("all restored", () -> nl.routes.size() == 2 && nl.neighs.size() == 2 && nl.fdb.size() == 2);
+    Thread.sleep(50);
+    assertTrue(listener.count("resync.EVENT") <= 2, "passes: " + listener.count("resync.EVENT"));
+  }
+
+  @Test
+  void overrunForcesResyncAndPeriodicResyncRepairsSilently() throws Exception {
+    net.reconcile(List.of(p2));
+    net.start();
+    // Lost without a notification: only a resync can find it.
+    synchronized (nl) {
+      nl.routes.clear();
+    }
+    nl.sink.accept(new NetlinkEvent.Overrun());
+    await("overrun resync", () -> listener.count("resync.OVERRUN") == 1 && nl.routes.size() == 1);
+    synchronized (nl) {
+      nl.neighs.clear();
+    }
+    await("periodic resync", () -> listener.count("resync.PERIODIC") >= 1 && nl.neighs.size() == 1);
+  }
+
+  @Test
+  void strayOwnedEntryIsRemovedAndForeignOnesStay() throws Exception {
+    net.reconcile(List.of(p2));
+    net.start();
+    var stray = io.jflannel.netlink.Route.via(Leases.ip("10.244.9.0"), 24, Leases.ip("10.244.9.0"), TestDataplane.DEV);
+    var foreign = io.jflannel.netlink.Route.via(Leases.ip("172.16.0.0"), 24, Leases.ip("10.244.9.0"), TestDataplane.DEV);
+    nl.routeReplace(foreign);
+    nl.routeReplace(stray);
+    await("stray removed", () -> !nl.routes.containsKey(ObjectKeys.key(stray)));
+    assertTrue(nl.routes.containsKey(ObjectKeys.key(foreign)));
+  }
+
+  @Test
+  void rejectedPeersAreReportedOnceAndNeverProgrammed() {
+    Lease hostile = vxlan("10.244.1.0/24", "192.0.2.9", "2a:00:00:00:00:09");
+    net.reconcile(List.of(p2, hostile));
+    net.reconcile(List.of(p2, hostile));
+    assertEquals(1, listener.count("rejected.SUBNET_OVERLAPS_OWN"));
+    assertEquals(1, nl.routes.size());
+    assertEquals(java.util.Set.of(p2.key()), net.acceptedPeers());
+    assertEquals(RejectReason.SUBNET_OVERLAPS_OWN, net.rejectedPeers().get(hostile.key()).reason());
+  }
+
+  @Test
+  void failuresAreCountedAndRetried() throws Exception {
+    nl.failWith = op -> op instanceof io.jflannel.netlink.NetlinkOp.RouteReplace ? 101 : 0;
+    net.start();
+    net.reconcile(List.of(p2));
+    assertEquals(1, listener.count("error.ENETUNREACH"));
+    assertTrue(nl.routes.isEmpty() && nl.neighs.isEmpty() && nl.fdb.isEmpty(), "undone");
+    nl.failWith = op -> 0;
+    await("retry programs the peer", () -> nl.routes.size() == 1);
+    await("retry counted", () -> listener.count("resync.RETRY") + listener.count("resync.PERIODIC") >= 1);
+    assertEquals(1, listener.count("error.ENETUNREACH"), "no fast retry loop from the undo notifications");
+  }
+
+  @Test
+  void deviceEventsTriggerADevicePass() throws Exception {
+    net.reconcile(List.of(p2));
+    net.start();
+    dp.deviceBroken = true;
+    nl.sink.accept(new NetlinkEvent.LinkDeleted(new io.jflannel.netlink.Link(TestDataplane.DEV, "flannel.1", "vxlan",
+        1450, null, 0, false, 0, null)));
+    await("device pass", () -> listener.count("resync.DEVICE") == 1 && listener.count("repaired.DEVICE") == 1);
+  }
+}

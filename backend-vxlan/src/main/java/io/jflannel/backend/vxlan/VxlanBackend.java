@@ -1,0 +1,80 @@
+package io.jflannel.backend.vxlan;
+
+import io.jflannel.backend.Backend;
+import io.jflannel.backend.BackendContext;
+import io.jflannel.backend.BackendException;
+import io.jflannel.backend.Network;
+import io.jflannel.backend.PeerValidator;
+import io.jflannel.backend.ReconcilingNetwork;
+import io.jflannel.netlink.Link;
+import io.jflannel.netlink.MacAddress;
+import io.jflannel.netlink.NetlinkException;
+import io.jflannel.netlink.VxlanAttrs;
+import io.jflannel.netlink.VxlanSpec;
+import io.jflannel.subnet.Lease;
+import io.jflannel.subnet.LeaseAttrs;
+import io.jflannel.subnet.NetworkConfig;
+import io.jflannel.subnet.SubnetException;
+import java.util.Optional;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/** The VXLAN backend (SPEC §6). */
+public final class VxlanBackend implements Backend {
+  private static final Logger LOG = LoggerFactory.getLogger(VxlanBackend.class);
+  private final BackendContext ctx;
+
+  public VxlanBackend(BackendContext ctx) {
+    this.ctx = ctx;
+  }
+
+  @Override
+  public Network registerNetwork(NetworkConfig cfg) throws SubnetException, BackendException {
+    VxlanOptions opts = VxlanOptions.parse(cfg.backend() == null ? null : cfg.backend().options());
+    if (!cfg.enableIpv4() || cfg.network() == null) {
+      throw new BackendException("vxlan backend: only IPv4 networks are supported so far (Network is not set)");
+    }
+    if (cfg.enableIpv6()) {
+      throw new BackendException("vxlan backend: IPv6 (EnableIPv6) is not supported yet");
+    }
+    var ext = ctx.extIface();
+    if (ext.extAddr() == null) {
+      throw new BackendException("vxlan backend: external interface " + ext.name() + " has no IPv4 address to advertise");
+    }
+    int mtu = opts.deviceMtu(ext.mtu());
+    VxlanAttrs attrs = new VxlanAttrs(opts.vni(), ext.index(), ext.extAddr(), opts.port(), opts.learning(), opts.gbp(), 0);
+    try {
+      MacAddress mac = chooseMac(opts, attrs);
+      VxlanDevice device = new VxlanDevice(ctx.netlink(), new VxlanSpec(opts.deviceName(), attrs, mac, mtu));
+      Link link = device.ensure(null, cfg.network()).link();
+      LeaseAttrs published = new LeaseAttrs(ext.extAddr(), null, VxlanDataplane.TYPE,
+          new VtepData(opts.vni(), mac).toJson(), null);
+      Lease lease = ctx.subnets().acquireLease(published);
+      VxlanDataplane dp = new VxlanDataplane(ctx.netlink(), device, link.index(), ext, cfg.network(), lease.subnet(),
+          opts.directRouting());
+      dp.prepare();
+      LOG.info("vxlan: device {} (VNI {}, MAC {}, MTU {}) on {} local {}, lease {}", opts.deviceName(), opts.vni(),
+          mac, mtu, ext.name(), ext.extAddr().getHostAddress(), lease.subnet());
+      PeerValidator validator = new PeerValidator(cfg.network(), lease.subnet(), VxlanDataplane.TYPE, dp.peerCheck(),
+          dp.exclusiveClaim());
+      return new ReconcilingNetwork(ctx, lease, mtu, validator, dp);
+    } catch (NetlinkException e) {
+      throw new BackendException("vxlan backend: cannot set up " + opts.deviceName() + ": " + e.getMessage(), e);
+    }
+  }
+
+  /**
+   * Our published MAC if the store kept it, else the MAC of a reusable existing device, else a
+   * random locally administered unicast one: peers keep working across restarts.
+   */
+  private MacAddress chooseMac(VxlanOptions opts, VxlanAttrs attrs) throws NetlinkException {
+    Optional<MacAddress> previous = ctx.subnets().previousOwnAttrs()
+        .flatMap(a -> VtepData.restorableMac(a.backendData()));
+    if (previous.isPresent()) {
+      return previous.get();
+    }
+    Optional<MacAddress> existing = VxlanDevice.findCompatible(ctx.netlink(), opts.deviceName(), attrs)
+        .map(Link::hardwareAddress).filter(VtepData::usable);
+    return existing.orElseGet(MacAddress::randomLocalUnicast);
+  }
+}

@@ -1,0 +1,189 @@
+package io.jflannel.backend.vxlan;
+
+import io.jflannel.backend.BackendListener.ObjectKind;
+import io.jflannel.backend.Dataplane;
+import io.jflannel.backend.ExternalInterface;
+import io.jflannel.backend.OwnedObjects;
+import io.jflannel.backend.PeerCheck;
+import io.jflannel.backend.PeerObjects;
+import io.jflannel.backend.RejectReason;
+import io.jflannel.backend.Rejection;
+import io.jflannel.netlink.Addr;
+import io.jflannel.netlink.Families;
+import io.jflannel.netlink.FdbEntry;
+import io.jflannel.netlink.MacAddress;
+import io.jflannel.netlink.Neigh;
+import io.jflannel.netlink.Netlink;
+import io.jflannel.netlink.NetlinkEvent;
+import io.jflannel.netlink.NetlinkException;
+import io.jflannel.netlink.Route;
+import io.jflannel.netlink.RouteFilter;
+import io.jflannel.subnet.IpNet;
+import io.jflannel.subnet.Lease;
+import java.net.InetAddress;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+import java.util.function.Function;
+
+/**
+ * Maps a peer lease to its VXLAN objects (SPEC §6) and owns what jflannel puts on the
+ * flannel device: routes inside Network leaving through it, permanent neighbours inside
+ * Network on it, permanent {@code self} FDB entries on it; with DirectRouting also routes
+ * inside Network via a gateway on the external interface.
+ */
+final class VxlanDataplane implements Dataplane {
+  static final String TYPE = "vxlan";
+
+  private final Netlink nl;
+  private final VxlanDevice device;
+  private final ExternalInterface ext;
+  private final IpNet network;
+  private final IpNet ownSubnet;
+  private final IpNet deviceAddress;
+  private final boolean directRouting;
+  private volatile int devIndex;
+  private volatile List<IpNet> extNetworks = List.of();
+
+  VxlanDataplane(Netlink nl, VxlanDevice device, int devIndex, ExternalInterface ext, IpNet network, IpNet ownSubnet,
+                 boolean directRouting) {
+    this.nl = nl;
+    this.device = device;
+    this.devIndex = devIndex;
+    this.ext = ext;
+    this.network = network;
+    this.ownSubnet = ownSubnet;
+    this.deviceAddress = new IpNet(ownSubnet.network().address(), 32);
+    this.directRouting = directRouting;
+  }
+
+  int deviceIndex() {
+    return devIndex;
+  }
+
+  @Override
+  public String backendType() {
+    return TYPE;
+  }
+
+  @Override
+  public Set<ObjectKind> prepare() throws NetlinkException {
+    VxlanDevice.Result r = device.ensure(deviceAddress, network);
+    devIndex = r.link().index();
+    if (directRouting) {
+      List<IpNet> nets = new ArrayList<>();
+      for (Addr a : nl.addrs(ext.index(), Families.AF_INET)) {
+        if (a.prefixLength() < 32) {
+          nets.add(new IpNet(a.address(), a.prefixLength()).network());
+        }
+      }
+      extNetworks = List.copyOf(nets);
+    }
+    return r.fixed();
+  }
+
+  @Override
+  public PeerCheck peerCheck() {
+    return peer -> {
+      MacAddress mac;
+      try {
+        mac = VtepData.vtepMac(peer.attrs().backendData());
+      } catch (IllegalArgumentException e) {
+        return Optional.of(new Rejection(RejectReason.BACKEND_DATA_INVALID, e.getMessage()));
+      }
+      if (mac.isZero()) {
+        return Optional.of(new Rejection(RejectReason.BACKEND_DATA_INVALID, "VtepMAC " + mac + " is all zero"));
+      }
+      if (!mac.isUnicast()) {
+        return Optional.of(new Rejection(RejectReason.BACKEND_DATA_INVALID, "VtepMAC " + mac + " is multicast"));
+      }
+      if (mac.equals(device.mac())) {
+        return Optional.of(new Rejection(RejectReason.BACKEND_DATA_INVALID, "VtepMAC " + mac + " is our own"));
+      }
+      return Optional.empty();
+    };
+  }
+
+  @Override
+  public Function<Lease, String> exclusiveClaim() {
+    return peer -> "VtepMAC " + VtepData.vtepMac(peer.attrs().backendData());
+  }
+
+  @Override
+  public PeerObjects map(Lease peer) {
+    return map(peer, devIndex, ext.index(), directRouting ? extNetworks : List.of());
+  }
+
+  /** The objects of one peer (pure). {@code extNetworks} are the networks DirectRouting may use. */
+  static PeerObjects map(Lease peer, int devIndex, int extIndex, List<IpNet> extNetworks) {
+    IpNet s = peer.subnet();
+    InetAddress publicIp = peer.attrs().publicIp();
+    for (IpNet n : extNetworks) {
+      if (n.contains(publicIp)) {
+        return PeerObjects.route(Route.via(s.address(), s.prefixLength(), publicIp, extIndex));
+      }
+    }
+    MacAddress mac = VtepData.vtepMac(peer.attrs().backendData());
+    InetAddress gw = s.network().address();
+    return new PeerObjects(
+        List.of(Neigh.permanent(devIndex, gw, mac)),
+        List.of(FdbEntry.permanentSelf(devIndex, mac, publicIp)),
+        List.of(Route.via(s.network().address(), s.prefixLength(), gw, devIndex).onlink()));
+  }
+
+  @Override
+  public OwnedObjects dumpOwned() throws NetlinkException {
+    int dev = devIndex;
+    return new OwnedObjects(
+        nl.routes(RouteFilter.main(Families.AF_INET)).stream().filter(this::owns).toList(),
+        nl.neighs(dev, Families.AF_INET).stream().filter(this::owns).toList(),
+        nl.fdb(dev).stream().filter(this::owns).toList());
+  }
+
+  @Override
+  public boolean owns(Route r) {
+    if (r.table() != Route.RT_TABLE_MAIN || !r.isIpv4() || r.dst() == null || r.type() != Route.TYPE_UNICAST
+        || r.protocol() == Route.PROTO_KERNEL || !within(r)) {
+      return false;
+    }
+    if (r.linkIndex() == devIndex) {
+      return true;
+    }
+    return directRouting && r.linkIndex() == ext.index() && r.gateway() != null
+        && !new IpNet(r.dst(), r.dstPrefixLength()).overlaps(ownSubnet);
+  }
+
+  private boolean within(Route r) {
+    return network.contains(new IpNet(r.dst(), r.dstPrefixLength()));
+  }
+
+  @Override
+  public boolean owns(Neigh n) {
+    return n.linkIndex() == devIndex && n.family() == Families.AF_INET
+        && (n.state() & Neigh.NUD_PERMANENT) != 0 && network.contains(n.address());
+  }
+
+  @Override
+  public boolean owns(FdbEntry e) {
+    return e.linkIndex() == devIndex && (e.flags() & Neigh.NTF_SELF) != 0
+        && (e.state() & Neigh.NUD_PERMANENT) != 0 && e.dst() != null
+        && VtepData.usable(e.mac()) && !e.mac().equals(device.mac());
+  }
+
+  @Override
+  public boolean deviceAffected(NetlinkEvent e) {
+    if (e instanceof NetlinkEvent.LinkDeleted d) {
+      return d.link().index() == devIndex || device.name().equals(d.link().name());
+    }
+    if (e instanceof NetlinkEvent.LinkChanged c) {
+      var l = c.link();
+      return (l.index() == devIndex || device.name().equals(l.name()))
+          && (!l.up() || l.mtu() != device.mtu() || !device.mac().equals(l.hardwareAddress()));
+    }
+    if (e instanceof NetlinkEvent.AddrDeleted a) {
+      return a.addr().linkIndex() == devIndex && a.addr().address().equals(deviceAddress.address());
+    }
+    return false;
+  }
+}

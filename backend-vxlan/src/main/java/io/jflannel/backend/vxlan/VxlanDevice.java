@@ -1,0 +1,136 @@
+package io.jflannel.backend.vxlan;
+
+import io.jflannel.backend.BackendListener.ObjectKind;
+import io.jflannel.netlink.Addr;
+import io.jflannel.netlink.Families;
+import io.jflannel.netlink.Link;
+import io.jflannel.netlink.MacAddress;
+import io.jflannel.netlink.Netlink;
+import io.jflannel.netlink.NetlinkException;
+import io.jflannel.netlink.VxlanAttrs;
+import io.jflannel.netlink.VxlanSpec;
+import io.jflannel.subnet.IpNet;
+import java.util.EnumSet;
+import java.util.Optional;
+import java.util.Set;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The {@code flannel.<VNI>} device as it must be: created, or reused when compatible (VNI,
+ * parent, local address, port, GBP), else deleted and recreated; with our MAC and MTU, set
+ * up, and (once the lease is known) holding {@code <subnet network address>/32} and no other
+ * address inside Network.
+ */
+final class VxlanDevice {
+  private static final Logger LOG = LoggerFactory.getLogger(VxlanDevice.class);
+  /** What the kernel reports as the port of a device created without one. */
+  static final int KERNEL_DEFAULT_PORT = 8472;
+
+  private final Netlink nl;
+  private final VxlanSpec spec;
+
+  VxlanDevice(Netlink nl, VxlanSpec spec) {
+    this.nl = nl;
+    this.spec = spec;
+  }
+
+  String name() {
+    return spec.name();
+  }
+
+  MacAddress mac() {
+    return spec.mac();
+  }
+
+  int mtu() {
+    return spec.mtu();
+  }
+
+  /** Whether an existing VXLAN link can be kept for this spec. */
+  static boolean compatible(Link l, VxlanAttrs want) {
+    if (!"vxlan".equals(l.kind()) || l.vxlan().isEmpty()) {
+      return false;
+    }
+    VxlanAttrs have = l.vxlan().get();
+    int wantPort = want.port() == 0 ? KERNEL_DEFAULT_PORT : want.port();
+    int havePort = have.port() == 0 ? KERNEL_DEFAULT_PORT : have.port();
+    return have.vni() == want.vni()
+        && have.parentIndex() == want.parentIndex()
+        && java.util.Objects.equals(have.local(), want.local())
+        && havePort == wantPort
+        && have.gbp() == want.gbp();
+  }
+
+  /** Why an existing link is not reusable, for the log. */
+  static String incompatibility(Link l, VxlanAttrs want) {
+    if (!"vxlan".equals(l.kind()) || l.vxlan().isEmpty()) {
+      return "it is of kind " + l.kind();
+    }
+    return "it has " + l.vxlan().get() + ", we need " + want;
+  }
+
+  /**
+   * The existing compatible device, without changing anything (used to keep its MAC when no
+   * earlier one is published).
+   */
+  static Optional<Link> findCompatible(Netlink nl, String name, VxlanAttrs want) throws NetlinkException {
+    return nl.link(name).filter(l -> compatible(l, want));
+  }
+
+  /**
+   * Makes the device exist as specified (MAC, MTU, up) and, when {@code address} is given,
+   * hold exactly that address inside {@code network}.
+   *
+   * @return the link and the kinds of objects that had to be fixed
+   */
+  Result ensure(IpNet address, IpNet network) throws NetlinkException {
+    Set<ObjectKind> fixed = EnumSet.noneOf(ObjectKind.class);
+    Optional<Link> existing = nl.link(spec.name());
+    Link link;
+    if (existing.isPresent() && compatible(existing.get(), spec.attrs())) {
+      link = existing.get();
+    } else {
+      if (existing.isPresent()) {
+        LOG.info("deleting incompatible device {}: {}", spec.name(), incompatibility(existing.get(), spec.attrs()));
+        nl.deleteLink(existing.get().index());
+      }
+      link = nl.createVxlan(spec);
+      fixed.add(ObjectKind.DEVICE);
+    }
+    if (!spec.mac().equals(link.hardwareAddress())) {
+      nl.setHardwareAddress(link.index(), spec.mac());
+      fixed.add(ObjectKind.DEVICE);
+    }
+    if (link.mtu() != spec.mtu()) {
+      nl.setMtu(link.index(), spec.mtu());
+      fixed.add(ObjectKind.DEVICE);
+    }
+    if (address != null) {
+      boolean present = false;
+      for (Addr a : nl.addrs(link.index(), Families.AF_INET)) {
+        if (a.address().equals(address.address()) && a.prefixLength() == address.prefixLength()) {
+          present = true;
+        } else if (network.contains(a.address())) {
+          // An address of an earlier lease: it would make the kernel route the old subnet here.
+          LOG.info("removing stale address {}/{} from {}", a.address().getHostAddress(), a.prefixLength(), spec.name());
+          nl.addrDelete(a);
+          fixed.add(ObjectKind.ADDRESS);
+        }
+      }
+      if (!present) {
+        nl.addrReplace(new Addr(link.index(), address.address(), address.prefixLength()));
+        fixed.add(ObjectKind.ADDRESS);
+      }
+    }
+    if (!link.up()) {
+      nl.setUp(link.index());
+      fixed.add(ObjectKind.DEVICE);
+    }
+    return new Result(link, fixed);
+  }
+
+  /** The link after {@link #ensure} and what was fixed. */
+  record Result(Link link, Set<ObjectKind> fixed) {
+  }
+}

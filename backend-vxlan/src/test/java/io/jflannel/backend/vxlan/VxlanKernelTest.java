@@ -1,0 +1,303 @@
+package io.jflannel.backend.vxlan;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.jflannel.backend.lab.BackendCluster;
+import io.jflannel.backend.lab.EventClock;
+import io.jflannel.backend.lab.Lab;
+import io.jflannel.backend.lab.Prereq;
+import io.jflannel.backend.lab.Sh;
+import io.jflannel.netlink.MacAddress;
+import io.jflannel.netlink.NetlinkEvent;
+import io.jflannel.subnet.Lease;
+import io.jflannel.subnet.LeaseAttrs;
+import java.net.InetAddress;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.function.Predicate;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/** The vxlan backend against real namespaces (root). */
+class VxlanKernelTest {
+  static final String VXLAN = "{\"Type\":\"vxlan\"}";
+  BackendCluster c;
+
+  @BeforeEach
+  void prereq() {
+    Prereq.requireRootAndCommands("ip", "bridge", "ping");
+  }
+
+  @AfterEach
+  void tearDown() {
+    if (c != null) {
+      c.close();
+    }
+  }
+
+  static List<String> lines(String out) {
+    return Arrays.stream(out.split("\n")).map(String::strip).filter(s -> !s.isEmpty()).sorted().toList();
+  }
+
+  MacAddress mac(int n) {
+    return VtepData.vtepMac(c.lease(n).attrs().backendData());
+  }
+
+  /** The exact SPEC §6 state of node {@code n} with the given peers. */
+  void assertSpecState(int n, int... peers) {
+    String ns = c.lab.node(n).ns();
+    String link = Sh.ip(ns, "-d", "link", "show", "dev", "flannel.1");
+    assertTrue(link.contains("mtu 1450"), link);
+    assertTrue(link.contains(",UP,LOWER_UP>") || link.contains(",UP>"), link);
+    assertTrue(link.contains("link/ether " + mac(n) + " "), link);
+    assertTrue(link.contains("vxlan id 1 local 192.0.2." + n + " dev eth0 "), link);
+    assertTrue(link.contains("dstport 8472"), link);
+    assertTrue(link.contains("nolearning"), link);
+    assertTrue(link.contains("ttl auto"), link);
+    assertFalse(link.contains(" gbp"), link);
+    assertEquals(List.of("inet 10.244." + n + ".0/32 scope global flannel.1"),
+        lines(Sh.ip(ns, "-4", "addr", "show", "dev", "flannel.1")).stream().filter(l -> l.startsWith("inet ")).toList());
+    List<String> neigh = new ArrayList<>();
+    List<String> fdb = new ArrayList<>();
+    List<String> routes = new ArrayList<>();
+    for (int p : peers) {
+      neigh.add("10.244." + p + ".0 lladdr " + mac(p) + " PERMANENT");
+      fdb.add(mac(p) + " dst 192.0.2." + p + " self permanent");
+      routes.add("10.244." + p + ".0/24 via 10.244." + p + ".0 onlink");
+    }
+    assertEquals(neigh.stream().sorted().toList(), lines(Sh.ip(ns, "neigh", "show", "dev", "flannel.1")));
+    assertEquals(fdb.stream().sorted().toList(), lines(Sh.ok("bridge", "-n", ns, "fdb", "show", "dev", "flannel.1")));
+    assertEquals(routes.stream().sorted().toList(), lines(Sh.ip(ns, "route", "show", "dev", "flannel.1")));
+  }
+
+  void assertPing(int from, int to) {
+    boolean ok = false;
+    for (int i = 0; i < 3 && !ok; i++) {
+      ok = c.lab.ping(c.lab.node(from), c.lab.node(to).podIp());
+    }
+    assertTrue(ok, "pod " + from + " -> pod " + to + " over vxlan");
+  }
+
+  @Test
+  void threeNodesGetTheSpecStateAndPodsTalk() throws Exception {
+    c = BackendCluster.start(3, true, VXLAN);
+    c.reconcileAll();
+    assertEquals("{\"VNI\":1,\"VtepMAC\":\"" + mac(1) + "\"}",
+        BackendCluster.JSON.writeValueAsString(c.subnets.get(0).published().backendData()));
+    assertEquals("vxlan", c.subnets.get(0).published().backendType());
+    assertEquals(InetAddress.getByName("192.0.2.1"), c.subnets.get(0).published().publicIp());
+    assertTrue(mac(1).isLocallyAdministered() && mac(1).isUnicast());
+    assertEquals(1450, c.net(1).mtu());
+    assertSpecState(1, 2, 3);
+    assertSpecState(2, 1, 3);
+    assertSpecState(3, 1, 2);
+    assertPing(1, 2);
+    assertPing(2, 3);
+    assertPing(3, 1);
+    assertEquals(2, c.listeners.get(0).peers);
+  }
+
+  @Test
+  void startupRemovesStaleEntriesAndLeavesForeignOnes() throws Exception {
+    c = BackendCluster.start(3, false, VXLAN);
+    c.reconcileAll();
+    String ns = c.lab.node(1).ns();
+    MacAddress before = mac(1);
+    Sh.ip(ns, "route", "add", "172.16.5.0/24", "via", "10.244.2.0", "dev", "flannel.1", "onlink");
+    Sh.ip(ns, "route", "add", "10.244.77.0/24", "via", "192.0.2.3", "dev", "eth0");
+    Sh.ip(ns, "neigh", "add", "172.16.5.1", "lladdr", "2a:00:00:00:77:01", "dev", "flannel.1", "nud", "permanent");
+    Sh.ok("bridge", "-n", ns, "fdb", "append", "00:00:00:00:00:00", "dev", "flannel.1", "dst", "192.0.2.99", "self", "permanent");
+    // "Restart" node 1 while node 3 was deleted: it only learns about node 2.
+    c.register(1, null);
+    c.net(1).reconcile(List.of(c.lease(2)));
+    assertEquals(before, mac(1), "the reused device keeps its MAC");
+    String routes = Sh.ip(ns, "route", "show");
+    assertFalse(routes.contains("10.244.3.0/24"), routes);
+    assertTrue(routes.contains("10.244.2.0/24 via 10.244.2.0 dev flannel.1 onlink"), routes);
+    assertTrue(routes.contains("172.16.5.0/24 via 10.244.2.0 dev flannel.1 onlink"), routes);
+    assertTrue(routes.contains("10.244.77.0/24 via 192.0.2.3 dev eth0"), routes);
+    String neigh = Sh.ip(ns, "neigh", "show", "dev", "flannel.1");
+    assertFalse(neigh.contains("10.244.3.0"), neigh);
+    assertTrue(neigh.contains("172.16.5.1 lladdr 2a:00:00:00:77:01 PERMANENT"), neigh);
+    String fdb = Sh.ok("bridge", "-n", ns, "fdb", "show", "dev", "flannel.1");
+    assertFalse(fdb.contains(mac(3).toString()), fdb);
+    assertTrue(fdb.contains("00:00:00:00:00:00 dst 192.0.2.99 self permanent"), fdb);
+    assertTrue(fdb.contains(mac(2) + " dst 192.0.2.2 self permanent"), fdb);
+    assertEquals(1, c.listeners.get(0).count("stale.ROUTE"));
+    assertEquals(1, c.listeners.get(0).count("stale.NEIGH"));
+    assertEquals(1, c.listeners.get(0).count("stale.FDB"));
+  }
+
+  @Test
+  void deletedObjectsAndDeviceAreRepaired() throws Exception {
+    c = BackendCluster.start(3, true, VXLAN);
+    c.reconcileAll();
+    c.startAll();
+    String ns = c.lab.node(1).ns();
+    List<String> report = new ArrayList<>();
+    try (EventClock clock = new EventClock(c.handles.get(0))) {
+      List<Duration> route = new ArrayList<>();
+      List<Duration> neigh = new ArrayList<>();
+      List<Duration> fdb = new ArrayList<>();
+      for (int i = 0; i < 5; i++) {
+        clock.reset();
+        Sh.ip(ns, "route", "del", "10.244.2.0/24");
+        route.add(clock.between(routeTo("10.244.2.0", true), routeTo("10.244.2.0", false), Duration.ofSeconds(2)));
+        clock.reset();
+        Sh.ip(ns, "neigh", "del", "10.244.2.0", "dev", "flannel.1");
+        neigh.add(clock.between(neighOf("10.244.2.0", true), neighOf("10.244.2.0", false), Duration.ofSeconds(2)));
+        clock.reset();
+        Sh.ok("bridge", "-n", ns, "fdb", "del", mac(2).toString(), "dev", "flannel.1", "dst", "192.0.2.2", "self");
+        fdb.add(clock.between(fdbOf(mac(2), true), fdbOf(mac(2), false), Duration.ofSeconds(2)));
+      }
+      Thread.sleep(50);
+      assertSpecState(1, 2, 3);
+      assertPing(1, 2);
+      List<Duration> device = new ArrayList<>();
+      for (int i = 0; i < 3; i++) {
+        clock.reset();
+        Sh.ip(ns, "link", "del", "flannel.1");
+        device.add(clock.between(e -> e instanceof NetlinkEvent.LinkDeleted d && d.link().name().equals("flannel.1"),
+            routeTo("10.244.3.0", false), Duration.ofSeconds(2)));
+        awaitState(1, 2, 3);
+      }
+      assertPing(1, 2);
+      assertPing(1, 3);
+      assertPing(3, 1);
+      assertTrue(c.listeners.get(0).count("repaired.ROUTE") >= 5, c.listeners.get(0).counts.toString());
+      assertTrue(c.listeners.get(0).count("repaired.DEVICE") >= 3, c.listeners.get(0).counts.toString());
+      report.add(summary("route (ip route del)", route));
+      report.add(summary("neighbour (ip neigh del)", neigh));
+      report.add(summary("FDB entry (bridge fdb del)", fdb));
+      report.add(summary("device (ip link del flannel.1) until all peers' routes are back", device));
+      for (List<Duration> l : List.of(route, neigh, fdb)) {
+        assertTrue(median(l).toMillis() < 100, "median repair latency " + median(l) + " >= 100 ms");
+      }
+    }
+    report.forEach(System.out::println);
+    Path out = Path.of("target", "repair-latency.txt");
+    Files.write(out, report, StandardOpenOption.CREATE, StandardOpenOption.TRUNCATE_EXISTING);
+  }
+
+  void awaitState(int n, int... peers) throws InterruptedException {
+    AssertionError last = null;
+    for (int i = 0; i < 200; i++) {
+      try {
+        assertSpecState(n, peers);
+        return;
+      } catch (AssertionError | IllegalStateException e) {
+        last = e instanceof AssertionError a ? a : new AssertionError(e);
+        Thread.sleep(10);
+      }
+    }
+    throw last;
+  }
+
+  static Duration median(List<Duration> l) {
+    List<Duration> s = l.stream().sorted().toList();
+    return s.get(s.size() / 2);
+  }
+
+  static String summary(String what, List<Duration> l) {
+    List<Duration> s = l.stream().sorted().toList();
+    return String.format("%s: n=%d median %.2f ms, max %.2f ms", what, s.size(), median(s).toNanos() / 1e6,
+        s.get(s.size() - 1).toNanos() / 1e6);
+  }
+
+  static Predicate<NetlinkEvent> routeTo(String dst, boolean deleted) {
+    return e -> deleted ? e instanceof NetlinkEvent.RouteDeleted r && dst.equals(hostOf(r.route().dst()))
+        : e instanceof NetlinkEvent.RouteAdded a && dst.equals(hostOf(a.route().dst()));
+  }
+
+  static Predicate<NetlinkEvent> neighOf(String addr, boolean deleted) {
+    return e -> deleted ? e instanceof NetlinkEvent.NeighDeleted n && addr.equals(n.neigh().address().getHostAddress())
+        : e instanceof NetlinkEvent.NeighAdded a && addr.equals(a.neigh().address().getHostAddress())
+          && (a.neigh().state() & io.jflannel.netlink.Neigh.NUD_PERMANENT) != 0;
+  }
+
+  static Predicate<NetlinkEvent> fdbOf(MacAddress mac, boolean deleted) {
+    return e -> deleted ? e instanceof NetlinkEvent.FdbDeleted f && mac.equals(f.entry().mac())
+        : e instanceof NetlinkEvent.FdbAdded a && mac.equals(a.entry().mac());
+  }
+
+  static String hostOf(InetAddress a) {
+    return a == null ? null : a.getHostAddress();
+  }
+
+  @Test
+  void changedVtepMacReplacesEntriesWithoutStaleFdb() throws Exception {
+    c = BackendCluster.start(3, false, VXLAN);
+    c.reconcileAll();
+    String ns = c.lab.node(1).ns();
+    MacAddress old = mac(2);
+    MacAddress fresh = MacAddress.parse("2a:00:00:00:22:22");
+    Lease l2 = c.lease(2);
+    Lease moved = new Lease(l2.subnet(), null, new LeaseAttrs(l2.attrs().publicIp(), null, "vxlan",
+        new VtepData(1, fresh).toJson(), null), null);
+    c.net(1).reconcile(List.of(moved, c.lease(3)));
+    String fdb = Sh.ok("bridge", "-n", ns, "fdb", "show", "dev", "flannel.1");
+    assertFalse(fdb.contains(old.toString()), fdb);
+    assertTrue(fdb.contains(fresh + " dst 192.0.2.2 self permanent"), fdb);
+    assertEquals(2, lines(fdb).size(), fdb);
+    String neigh = Sh.ip(ns, "neigh", "show", "dev", "flannel.1");
+    assertTrue(neigh.contains("10.244.2.0 lladdr " + fresh + " PERMANENT"), neigh);
+    assertTrue(Sh.ip(ns, "route", "show", "dev", "flannel.1").contains("10.244.2.0/24 via 10.244.2.0 onlink"));
+  }
+
+  @Test
+  void hostilePeersAreRejectedAndGoodOnesStillWork() throws Exception {
+    c = BackendCluster.start(3, false, VXLAN);
+    String ns = c.lab.node(1).ns();
+    List<Lease> peers = new ArrayList<>(List.of(c.lease(2), c.lease(3)));
+    peers.add(hostile("10.244.1.0/24", "192.0.2.9", "2a:00:00:00:00:91")); // our own subnet
+    peers.add(hostile("10.99.0.0/24", "192.0.2.9", "2a:00:00:00:00:92")); // outside Network
+    peers.add(hostile("10.244.2.0/23", "192.0.2.9", "2a:00:00:00:00:93")); // overlaps node 2
+    peers.add(hostile("10.244.20.0/24", "0.0.0.0", "2a:00:00:00:00:94"));
+    peers.add(hostile("10.244.21.0/24", "127.0.0.1", "2a:00:00:00:00:95"));
+    peers.add(hostile("10.244.22.0/24", "224.0.0.1", "2a:00:00:00:00:96"));
+    peers.add(hostile("10.244.23.0/24", "192.0.2.9", "01:00:5e:00:00:01")); // multicast MAC
+    // The good peers were known first; a newcomer that overlaps them must not push them out.
+    c.net(1).reconcile(List.of(c.lease(2), c.lease(3)));
+    c.net(1).reconcile(peers);
+    assertSpecState(1, 2, 3);
+    var l = c.listeners.get(0);
+    assertEquals(1, l.count("rejected.SUBNET_OVERLAPS_OWN"));
+    assertEquals(1, l.count("rejected.SUBNET_OUTSIDE_NETWORK"));
+    assertEquals(3, l.count("rejected.PUBLIC_IP_INVALID"));
+    assertEquals(1, l.count("rejected.BACKEND_DATA_INVALID"));
+    assertEquals(1, l.count("rejected.SUBNET_OVERLAPS_PEER"));
+    assertEquals(2, l.peers);
+  }
+
+  Lease hostile(String subnet, String ip, String mac) throws Exception {
+    return new Lease(io.jflannel.subnet.IpNet.parse(subnet), null, new LeaseAttrs(InetAddress.getByName(ip), null,
+        "vxlan", new VtepData(1, MacAddress.parse(mac)).toJson(), null), null);
+  }
+
+  @Test
+  void restartRestoresPublishedMacAndReplacesIncompatibleDevice() throws Exception {
+    c = BackendCluster.start(2, false, VXLAN);
+    String ns = c.lab.node(1).ns();
+    Sh.ip(ns, "link", "del", "flannel.1");
+    // An incompatible device (other VNI) under our name, with a stale address inside Network.
+    Sh.ip(ns, "link", "add", "flannel.1", "type", "vxlan", "id", "7", "dev", "eth0", "local", "192.0.2.1", "dstport", "8472");
+    Sh.ip(ns, "addr", "add", "10.244.50.0/32", "dev", "flannel.1");
+    MacAddress published = MacAddress.parse("2a:95:ed:10:e4:56");
+    c.register(1, new LeaseAttrs(InetAddress.getByName("192.0.2.1"), null, "vxlan",
+        new VtepData(1, published).toJson(), null));
+    assertEquals(published, mac(1));
+    String link = Sh.ip(ns, "-d", "link", "show", "dev", "flannel.1");
+    assertTrue(link.contains("vxlan id 1 "), link);
+    assertTrue(link.contains("link/ether 2a:95:ed:10:e4:56"), link);
+    String addrs = Sh.ip(ns, "-4", "addr", "show", "dev", "flannel.1");
+    assertTrue(addrs.contains("10.244.1.0/32") && !addrs.contains("10.244.50.0"), addrs);
+  }
+}

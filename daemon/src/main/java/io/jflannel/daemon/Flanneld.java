@@ -1,0 +1,64 @@
+package io.jflannel.daemon;
+
+import ch.qos.logback.classic.Level;
+import io.jflannel.daemon.flags.CommandLineOutcome;
+import io.jflannel.daemon.flags.FlagParser;
+import io.jflannel.daemon.flags.FlanneldOptions;
+import io.jflannel.daemon.run.Daemon;
+import io.jflannel.daemon.run.FatalException;
+import java.util.Arrays;
+import org.slf4j.LoggerFactory;
+import sun.misc.Signal;
+
+/**
+ * The {@code flanneld} entry point: parses flags and environment, then runs the daemon.
+ * Kept small on purpose; everything it does lives in a testable class.
+ *
+ * <p>Exit status: 0 after SIGTERM/SIGINT or when the own lease was deleted, 1 for a fatal
+ * start-up error (one line on stderr), 2 for bad flags.
+ */
+public final class Flanneld {
+  private Flanneld() {}
+
+  /** Process entry point. */
+  public static void main(String[] args) {
+    CommandLineOutcome outcome = FlagParser.parse(Arrays.asList(args), System.getenv());
+    if (outcome instanceof CommandLineOutcome.Exit exit) {
+      System.out.print(exit.stdout());
+      System.err.print(exit.stderr());
+      System.out.flush();
+      System.exit(exit.status());
+    }
+    FlanneldOptions options = ((CommandLineOutcome.Start) outcome).options();
+    setVerbosity(options.verbosity());
+    System.exit(run(options));
+  }
+
+  private static int run(FlanneldOptions options) {
+    Daemon daemon = new Daemon(options, System.getenv());
+    // Handle the signals ourselves: a JVM shutdown hook would exit 143, flanneld exits 0.
+    Signal.handle(new Signal("TERM"), s -> daemon.stop(0));
+    Signal.handle(new Signal("INT"), s -> daemon.stop(0));
+    try {
+      daemon.start();
+      return daemon.awaitExit();
+    } catch (FatalException e) {
+      System.err.println("flanneld: " + e.getMessage());
+      return 1;
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return 1;
+    } finally {
+      daemon.close();
+    }
+  }
+
+  private static void setVerbosity(int v) {
+    if (v <= 0) {
+      return;
+    }
+    if (LoggerFactory.getLogger("io.jflannel") instanceof ch.qos.logback.classic.Logger l) {
+      l.setLevel(v >= 5 ? Level.TRACE : Level.DEBUG);
+    }
+  }
+}

@@ -1,0 +1,38 @@
+package io.jflannel.daemon.metrics;
+
+import java.time.Duration;
+
+/**
+ * What flanneld's parts report for {@code /metrics}. A plain interface with domain verbs, so
+ * backends and the rule engine depend on neither micrometer nor the HTTP server; the
+ * Prometheus-backed implementation is {@link FlannelMetrics}. Implementations are thread-safe.
+ */
+public interface Metrics {
+
+  /** Does nothing; for tests and tools that do not export metrics. */
+  Metrics NOOP = new Metrics() {};
+
+  /** The number of peers {@code backend} currently programs ({@code flannel_peers}). */
+  default void peers(String backend, int count) {}
+
+  /**
+   * How long programming one change into the kernel took
+   * ({@code flannel_programming_latency_seconds}).
+   */
+  default void programmingLatency(String backend, Duration elapsed) {}
+
+  /** A netlink request failed with {@code errno} (e.g. {@code EEXIST}) ({@code flannel_netlink_errors_total}). */
+  default void netlinkError(String errno) {}
+
+  /** A periodic check of {@code kind} ran ({@code flannel_resyncs_total}). */
+  default void resync(String kind) {}
+
+  /** A check of {@code kind} found drift and repaired it ({@code flannel_repairs_total}). */
+  default void repair(String kind) {}
+
+  /** A lease renewal finished ({@code flannel_lease_renewals_total{result}}). */
+  default void leaseRenewal(boolean success) {}
+
+  /** A peer lease was refused for {@code reason} ({@code flannel_rejected_peers_total}). */
+  default void rejectedPeer(String reason) {}
+}

@@ -1,0 +1,19 @@
+package io.jflannel.daemon.rules;
+
+import inet.ipaddr.IPAddress;
+import inet.ipaddr.IPAddressNetwork.IPAddressGenerator;
+import io.jflannel.subnet.IpNet;
+
+/**
+ * Writes a network the way iptables-save and nft print it: network address in canonical
+ * (RFC 5952 for IPv6) form, a slash, the prefix length.
+ */
+final class CidrText {
+  private CidrText() {}
+
+  static String of(IpNet net) {
+    IpNet n = net.network();
+    IPAddress address = new IPAddressGenerator().from(n.address());
+    return address.toCanonicalString() + "/" + n.prefixLength();
+  }
+}

@@ -1,0 +1,107 @@
+package io.jflannel.daemon.rules;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.Set;
+import java.util.stream.Collectors;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * {@link TrafficRules} on nftables. Each change is one {@code nft -f -} script that creates,
+ * deletes and recreates our tables inside a single transaction, so the kernel never sees a
+ * half-built table and other tables are untouched.
+ */
+public final class NftTrafficRules implements TrafficRules {
+  private static final Logger LOG = LoggerFactory.getLogger(NftTrafficRules.class);
+
+  private final List<NftTable> desired;
+  private final CommandRunner runner;
+
+  /** Rules for {@code plan}, run through {@code runner}. */
+  public NftTrafficRules(RulePlan plan, CommandRunner runner) {
+    this.desired = NftRuleSets.render(plan);
+    this.runner = Objects.requireNonNull(runner, "runner");
+  }
+
+  /** The tables this instance keeps in place. */
+  public List<NftTable> desired() {
+    return desired;
+  }
+
+  @Override
+  public String kind() {
+    return "nftables";
+  }
+
+  @Override
+  public void apply() {
+    replace(desired);
+  }
+
+  @Override
+  public boolean ensure() {
+    Set<String> present = presentTables();
+    List<NftTable> drifted = new ArrayList<>();
+    for (NftTable t : desired) {
+      Optional<String> listing = present.contains(t.qualifiedName())
+          ? Optional.of(runner.run(List.of("nft", "list", "table", t.family().nftFamily(),
+              t.family().nftTable()), ""))
+          : Optional.empty();
+      if (listing.isEmpty() || !NftTable.significant(listing.get()).equals(t.significantLines())) {
+        LOG.warn("nft table {} {}; rebuilding", t.qualifiedName(),
+            listing.isEmpty() ? "missing" : "differs from the plan");
+        drifted.add(t);
+      }
+    }
+    if (!drifted.isEmpty()) {
+      replace(drifted);
+    }
+    return !drifted.isEmpty();
+  }
+
+  @Override
+  public void removeStale(RulePlan previous) {
+    Set<String> wanted = desired.stream().map(NftTable::qualifiedName).collect(Collectors.toSet());
+    Set<String> present = presentTables();
+    StringBuilder script = new StringBuilder();
+    for (NftTable old : NftRuleSets.render(previous)) {
+      // Tables still wanted are replaced whole by apply(); only drop the unwanted ones.
+      if (!wanted.contains(old.qualifiedName()) && present.contains(old.qualifiedName())) {
+        script.append("delete table ").append(old.qualifiedName()).append('\n');
+      }
+    }
+    if (script.length() > 0) {
+      LOG.info("removing nft tables of the previous configuration");
+      runner.run(List.of("nft", "-f", "-"), script.toString());
+    }
+  }
+
+  /** The script that atomically replaces {@code tables}. */
+  static String replaceScript(List<NftTable> tables) {
+    StringBuilder s = new StringBuilder();
+    for (NftTable t : tables) {
+      // "table" first so the "delete" cannot fail on a fresh machine; all in one transaction.
+      s.append("table ").append(t.qualifiedName()).append('\n');
+      s.append("delete table ").append(t.qualifiedName()).append('\n');
+      s.append(t.text());
+    }
+    return s.toString();
+  }
+
+  private void replace(List<NftTable> tables) {
+    if (!tables.isEmpty()) {
+      runner.run(List.of("nft", "-f", "-"), replaceScript(tables));
+    }
+  }
+
+  private Set<String> presentTables() {
+    String out = runner.run(List.of("nft", "list", "tables"), "");
+    return NftTable.significant(out).stream()
+        .filter(l -> l.startsWith("table "))
+        .map(l -> l.substring("table ".length()))
+        .collect(Collectors.toSet());
+  }
+}

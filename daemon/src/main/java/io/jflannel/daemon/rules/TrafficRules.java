@@ -1,0 +1,33 @@
+package io.jflannel.daemon.rules;
+
+/**
+ * Flannel's masquerade and forward rules in the kernel, kept equal to one {@link RulePlan}.
+ * Implementations: {@link IptablesTrafficRules} (iptables-restore) and {@link NftTrafficRules}
+ * ({@code nft -f -}). Every verb runs its tools through a {@link CommandRunner}.
+ */
+public interface TrafficRules {
+
+  /** Installs the plan's rules, replacing whatever our chains/tables held, in exact order. */
+  void apply();
+
+  /**
+   * Compares the kernel with the plan and rebuilds, in order, whatever differs.
+   *
+   * @return true when something was missing or different and has been rebuilt
+   */
+  boolean ensure();
+
+  /**
+   * Removes rules a previous run installed from an older plan (the networks of the previous
+   * subnet.env) that the current plan does not want. Call before {@link #apply()}.
+   */
+  void removeStale(RulePlan previous);
+
+  /** {@code iptables} or {@code nftables}: names the mechanism in logs and metric tags. */
+  String kind();
+
+  /** The implementation the network config asks for ({@code EnableNFTables}). */
+  static TrafficRules create(RulePlan plan, boolean nftables, CommandRunner runner) {
+    return nftables ? new NftTrafficRules(plan, runner) : new IptablesTrafficRules(plan, runner);
+  }
+}

@@ -1,0 +1,72 @@
+package io.jflannel.daemon;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The packaged launcher {@code target/flanneld}, run as a user would: from another working
+ * directory, through a symlink, without root-only resources.
+ */
+class LauncherIT {
+  static final Path LAUNCHER = Path.of(System.getProperty("flanneld.launcher", "target/flanneld"))
+      .toAbsolutePath();
+
+  @TempDir Path cwd;
+
+  record Result(int status, String stdout, String stderr) {}
+
+  Result run(Path launcher, String... args) throws IOException, InterruptedException {
+    List<String> cmd = new ArrayList<>();
+    cmd.add(launcher.toString());
+    cmd.addAll(List.of(args));
+    Path out = cwd.resolve("out");
+    Path err = cwd.resolve("err");
+    ProcessBuilder pb = new ProcessBuilder(cmd).directory(cwd.toFile())
+        .redirectOutput(out.toFile()).redirectError(err.toFile());
+    // The daemon must not pick up flags from the environment the tests run in.
+    pb.environment().keySet().removeIf(k -> k.startsWith("FLANNELD_"));
+    Process p = pb.start();
+    assertTrue(p.waitFor(60, TimeUnit.SECONDS), "launcher did not finish");
+    return new Result(p.exitValue(), Files.readString(out, StandardCharsets.UTF_8),
+        Files.readString(err, StandardCharsets.UTF_8));
+  }
+
+  @Test
+  void launcherIsExecutable() {
+    assertTrue(Files.isExecutable(LAUNCHER), LAUNCHER + " is not executable");
+  }
+
+  @Test
+  void versionFromAnotherDirectory() throws Exception {
+    Result r = run(LAUNCHER, "--version");
+    assertEquals(0, r.status(), r.stderr());
+    assertEquals(Version.current(), r.stdout().strip());
+    assertTrue(r.stdout().strip().matches("\\d+\\.\\d+\\.\\d+.*"), r.stdout());
+  }
+
+  @Test
+  void helpThroughASymlink() throws Exception {
+    Path link = cwd.resolve("flanneld-link");
+    Files.createSymbolicLink(link, LAUNCHER);
+    Result r = run(link, "-help");
+    assertEquals(0, r.status(), r.stderr());
+    assertTrue(r.stdout().contains("--kube-subnet-mgr"), r.stdout());
+  }
+
+  @Test
+  void unknownFlagExitsTwo() throws Exception {
+    Result r = run(LAUNCHER, "--no-such-flag");
+    assertEquals(2, r.status());
+    assertTrue(r.stderr().contains("--no-such-flag"), r.stderr());
+  }
+}

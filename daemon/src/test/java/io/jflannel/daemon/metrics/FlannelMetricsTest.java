@@ -1,0 +1,58 @@
+package io.jflannel.daemon.metrics;
+
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.time.Duration;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+class FlannelMetricsTest {
+
+  @Test
+  void scrapeShowsEveryFlannelMetric() {
+    FlannelMetrics m = new FlannelMetrics("0.1.0");
+    m.peers("vxlan", 3);
+    m.peers("vxlan", 5);
+    m.peers("host-gw", 1);
+    m.programmingLatency("vxlan", Duration.ofMillis(12));
+    m.programmingLatency("vxlan", Duration.ofMillis(30));
+    m.netlinkError("EEXIST");
+    m.netlinkError("EEXIST");
+    m.netlinkError("ENOENT");
+    m.resync("iptables");
+    m.repair("iptables");
+    m.repair("route");
+    m.leaseRenewal(true);
+    m.leaseRenewal(false);
+    m.leaseRenewal(true);
+    m.rejectedPeer("overlaps-own-subnet");
+    String text = m.scrape();
+    for (String expected : List.of(
+        "flannel_build_info{version=\"0.1.0\"} 1",
+        "flannel_peers{backend=\"vxlan\"} 5",
+        "flannel_peers{backend=\"host-gw\"} 1",
+        "flannel_programming_latency_seconds_count{backend=\"vxlan\"} 2",
+        "flannel_programming_latency_seconds_bucket{backend=\"vxlan\",le=\"+Inf\"} 2",
+        "flannel_netlink_errors_total{errno=\"EEXIST\"} 2",
+        "flannel_netlink_errors_total{errno=\"ENOENT\"} 1",
+        "flannel_resyncs_total{kind=\"iptables\"} 1",
+        "flannel_repairs_total{kind=\"iptables\"} 1",
+        "flannel_repairs_total{kind=\"route\"} 1",
+        "flannel_lease_renewals_total{result=\"success\"} 2",
+        "flannel_lease_renewals_total{result=\"failure\"} 1",
+        "flannel_rejected_peers_total{reason=\"overlaps-own-subnet\"} 1")) {
+      assertTrue(text.contains(expected), () -> "missing " + expected + " in\n" + text);
+    }
+    assertTrue(text.contains("# TYPE flannel_programming_latency_seconds histogram"), text);
+    assertFalse(text.contains("flannel_peers{backend=\"vxlan\"} 3"));
+  }
+
+  @Test
+  void latencySumIsInSeconds() {
+    FlannelMetrics m = new FlannelMetrics("0.1.0");
+    m.programmingLatency("host-gw", Duration.ofMillis(250));
+    assertTrue(m.scrape().contains("flannel_programming_latency_seconds_sum{backend=\"host-gw\"} 0.25"),
+        m.scrape());
+  }
+}

@@ -1,0 +1,128 @@
+package io.jflannel.deploy;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The image's shell scripts run against a staged /opt layout whose daemon launcher is a
+ * stand-in that prints what it was given, so no JVM or daemon build is needed.
+ */
+class ImageScriptsTest {
+  /** Prints the environment the image launcher prepared and each argument on its own line. */
+  private static final String RECORDING_LAUNCHER = """
+      #!/bin/sh
+      printf 'JAVA_HOME=%s\\n' "$JAVA_HOME"
+      printf 'OPTS=%s\\n' "$JFLANNEL_JAVA_OPTS"
+      for a in "$@"; do printf 'ARG=%s\\n' "$a"; done
+      """;
+
+  @TempDir Path opt;
+
+  @BeforeEach
+  void stageLayout() throws IOException {
+    install(RepoFiles.image("flanneld"), opt.resolve("bin/flanneld"));
+    writeExecutable(opt.resolve("jflannel/flanneld"), RECORDING_LAUNCHER);
+    Files.createDirectories(opt.resolve("jre"));
+  }
+
+  @Test
+  void launcherSetsTheRuntimeAndSmallFootprintFlagsAndPassesArgumentsThrough() throws Exception {
+    List<String> out = runLauncher(Map.of(), "--ip-masq", "--iface", "eth 0");
+    assertEquals("JAVA_HOME=" + opt.toRealPath().resolve("jre"), out.get(0));
+    List<String> opts = opts(out);
+    assertTrue(opts.containsAll(List.of("-Xmx64m", "-Xms16m", "-XX:+UseSerialGC", "-Xss256k",
+        "-XX:TieredStopAtLevel=1", "-XX:+ExitOnOutOfMemoryError")), opts.toString());
+    assertTrue(opts.stream().noneMatch(o -> o.startsWith("-XX:SharedArchiveFile")),
+        "no archive flag while the archive does not exist: " + opts);
+    assertEquals(List.of("ARG=--ip-masq", "ARG=--iface", "ARG=eth 0"), out.subList(2, out.size()));
+  }
+
+  @Test
+  void launcherUsesTheAppCdsArchiveOnceItExists() throws Exception {
+    Files.writeString(opt.resolve("jflannel/flanneld.jsa"), "archive");
+    List<String> opts = opts(runLauncher(Map.of()));
+    assertTrue(opts.contains("-XX:SharedArchiveFile=" + opt.toRealPath().resolve("jflannel/flanneld.jsa")),
+        opts.toString());
+  }
+
+  @Test
+  void operatorOptionsComeLastSoTheyOverrideTheDefaults() throws Exception {
+    List<String> opts = opts(runLauncher(Map.of("JFLANNEL_JAVA_OPTS", "-Xmx256m")));
+    assertTrue(opts.indexOf("-Xmx256m") > opts.indexOf("-Xmx64m"), opts.toString());
+  }
+
+  @Test
+  void launcherFindsItsLayoutThroughASymlink() throws Exception {
+    Path elsewhere = Files.createDirectories(opt.resolve("elsewhere"));
+    Path link = Files.createSymbolicLink(elsewhere.resolve("flanneld"), opt.resolve("bin/flanneld"));
+    List<String> out = ProcessRun.run(opt, Map.of(), 30, List.of(link.toString())).requireSuccess()
+        .output().lines().toList();
+    assertEquals("JAVA_HOME=" + opt.toRealPath().resolve("jre"), out.get(0));
+  }
+
+  @Test
+  void cdsScriptFailsNamingTheArchiveWhenTheDumpWroteNothing() throws Exception {
+    // The recording launcher ignores -XX:ArchiveClassesAtExit, as a JVM without a base archive would.
+    ProcessRun run = ProcessRun.run(opt, Map.of(), 30,
+        List.of(RepoFiles.image("make-cds-archive.sh").toString(), opt.toString()));
+    assertEquals(1, run.exitCode(), run.output());
+    assertTrue(run.output().contains(opt.resolve("jflannel/flanneld.jsa") + " was not written"), run.output());
+    assertTrue(run.output().contains("-XX:ArchiveClassesAtExit=" + opt.resolve("jflannel/flanneld.jsa")),
+        "the dump run passes the archive option to the JVM: " + run.output());
+  }
+
+  @Test
+  void jreScriptRejectsAModuleListWithoutModules() throws Exception {
+    Path list = Files.writeString(opt.resolve("modules"), "# only a comment\n\n   \n");
+    ProcessRun run = ProcessRun.run(opt, Map.of(), 30,
+        List.of(RepoFiles.image("make-jre.sh").toString(), list.toString(), opt.resolve("out").toString()));
+    assertEquals(1, run.exitCode(), run.output());
+    assertTrue(run.output().contains("no modules listed in " + list), run.output());
+    assertFalse(Files.exists(opt.resolve("out")));
+  }
+
+  @Test
+  void scriptsExplainTheirUsageWhenCalledWrongly() throws Exception {
+    for (String script : List.of("make-jre.sh", "make-cds-archive.sh")) {
+      ProcessRun run = ProcessRun.run(opt, Map.of(), 30, List.of(RepoFiles.image(script).toString()));
+      assertEquals(2, run.exitCode(), script + ": " + run.output());
+      assertTrue(run.output().startsWith("usage: " + script), run.output());
+    }
+  }
+
+  private List<String> runLauncher(Map<String, String> env, String... args) throws Exception {
+    List<String> command = new java.util.ArrayList<>(List.of(opt.resolve("bin/flanneld").toString()));
+    command.addAll(List.of(args));
+    return ProcessRun.run(opt, env, 30, command).requireSuccess().output().lines().toList();
+  }
+
+  private static List<String> opts(List<String> out) {
+    String line = out.get(1);
+    assertTrue(line.startsWith("OPTS="), line);
+    return List.of(line.substring("OPTS=".length()).strip().split("\\s+"));
+  }
+
+  static void install(Path source, Path target) throws IOException {
+    Files.createDirectories(target.getParent());
+    Files.copy(source, target, StandardCopyOption.REPLACE_EXISTING);
+    Files.setPosixFilePermissions(target, PosixFilePermissions.fromString("rwxr-xr-x"));
+  }
+
+  private static void writeExecutable(Path target, String text) throws IOException {
+    Files.createDirectories(target.getParent());
+    Files.writeString(target, text);
+    Files.setPosixFilePermissions(target, PosixFilePermissions.fromString("rwxr-xr-x"));
+  }
+}

@@ -1,0 +1,104 @@
+package io.jflannel.netlink;
+
+import java.security.SecureRandom;
+
+/**
+ * A 48-bit Ethernet hardware address held in the low 48 bits of a long (first octet most
+ * significant).
+ *
+ * @param value the address, {@code 0 <= value < 2^48}
+ */
+public record MacAddress(long value) {
+  private static final long MASK = 0xFFFF_FFFF_FFFFL;
+  private static final SecureRandom RANDOM = new SecureRandom();
+  private static final char[] HEX = "0123456789abcdef".toCharArray();
+
+  public MacAddress {
+    if ((value & ~MASK) != 0) {
+      throw new IllegalArgumentException("MAC address value out of 48-bit range: 0x" + Long.toHexString(value));
+    }
+  }
+
+  /** Parses the colon (or dash) separated form, e.g. {@code 2a:95:ed:10:e4:56}, case-insensitive. */
+  public static MacAddress parse(String text) {
+    if (text == null) {
+      throw new IllegalArgumentException("MAC address is null");
+    }
+    String[] parts = text.trim().split("[:-]");
+    if (parts.length != 6) {
+      throw new IllegalArgumentException("invalid MAC address '" + text + "': expected 6 hex octets separated by ':'");
+    }
+    long v = 0;
+    for (String p : parts) {
+      if (p.isEmpty() || p.length() > 2) {
+        throw new IllegalArgumentException("invalid MAC address '" + text + "': octet '" + p + "' is not 1-2 hex digits");
+      }
+      try {
+        v = (v << 8) | Integer.parseInt(p, 16);
+      } catch (NumberFormatException e) {
+        throw new IllegalArgumentException("invalid MAC address '" + text + "': octet '" + p + "' is not hex", e);
+      }
+    }
+    return new MacAddress(v);
+  }
+
+  /** Builds an address from exactly 6 bytes in wire order. */
+  public static MacAddress of(byte[] bytes) {
+    if (bytes == null || bytes.length != 6) {
+      throw new IllegalArgumentException("MAC address needs 6 bytes, got " + (bytes == null ? "null" : bytes.length));
+    }
+    long v = 0;
+    for (byte b : bytes) {
+      v = (v << 8) | (b & 0xFF);
+    }
+    return new MacAddress(v);
+  }
+
+  /** A random unicast, locally administered address (as flannel picks for its VTEP). */
+  public static MacAddress randomLocalUnicast() {
+    long v = RANDOM.nextLong() & MASK;
+    v &= ~(1L << 40); // clear multicast bit of the first octet
+    v |= 1L << 41;    // set locally-administered bit
+    return new MacAddress(v);
+  }
+
+  /** The 6 bytes in wire order. */
+  public byte[] toBytes() {
+    byte[] b = new byte[6];
+    for (int i = 0; i < 6; i++) {
+      b[i] = (byte) (value >>> (40 - 8 * i));
+    }
+    return b;
+  }
+
+  public boolean isMulticast() {
+    return (value & (1L << 40)) != 0;
+  }
+
+  public boolean isUnicast() {
+    return !isMulticast();
+  }
+
+  public boolean isLocallyAdministered() {
+    return (value & (1L << 41)) != 0;
+  }
+
+  public boolean isZero() {
+    return value == 0;
+  }
+
+  /** Lower-case colon form, e.g. {@code 2a:95:ed:10:e4:56}. */
+  @Override
+  public String toString() {
+    char[] c = new char[17];
+    for (int i = 0; i < 6; i++) {
+      int o = (int) (value >>> (40 - 8 * i)) & 0xFF;
+      c[i * 3] = HEX[o >>> 4];
+      c[i * 3 + 1] = HEX[o & 0xF];
+      if (i < 5) {
+        c[i * 3 + 2] = ':';
+      }
+    }
+    return new String(c);
+  }
+}

@@ -1,0 +1,92 @@
+package io.jflannel.netlink.socket;
+
+import jnr.ffi.LibraryLoader;
+import jnr.ffi.Runtime;
+import jnr.ffi.annotations.SaveError;
+import jnr.ffi.types.size_t;
+import jnr.ffi.types.ssize_t;
+
+/**
+ * The few libc calls the netlink socket needs. Buffers are passed as raw addresses
+ * ({@code long}) of direct ByteBuffers so no call allocates.
+ */
+public interface LibC {
+  int AF_NETLINK = 16;
+  int SOCK_RAW = 3;
+  int SOCK_CLOEXEC = 0x80000;
+  int NETLINK_ROUTE = 0;
+  int SOL_SOCKET = 1;
+  int SO_SNDBUF = 7;
+  int SO_RCVBUF = 8;
+  int SO_SNDBUFFORCE = 32;
+  int SO_RCVBUFFORCE = 33;
+  int SO_RCVTIMEO = 20;
+  int SOL_NETLINK = 270;
+  int NETLINK_ADD_MEMBERSHIP = 1;
+  int NETLINK_CAP_ACK = 10;
+  int NETLINK_EXT_ACK = 11;
+  int NETLINK_GET_STRICT_CHK = 12;
+  int MSG_DONTWAIT = 0x40;
+  int MSG_TRUNC = 0x20;
+  int O_RDONLY = 0;
+  int O_CLOEXEC = 0x80000;
+  int CLONE_NEWNET = 0x40000000;
+
+  @SaveError
+  int socket(int domain, int type, int protocol);
+
+  @SaveError
+  int bind(int fd, long sockaddr, int addrlen);
+
+  @SaveError
+  int getsockname(int fd, long sockaddr, long addrlenPtr);
+
+  @SaveError
+  int setsockopt(int fd, int level, int optname, long optval, int optlen);
+
+  @SaveError
+  int getsockopt(int fd, int level, int optname, long optval, long optlenPtr);
+
+  @SaveError
+  @ssize_t
+  long send(int fd, long buf, @size_t long len, int flags);
+
+  @SaveError
+  @ssize_t
+  long recv(int fd, long buf, @size_t long len, int flags);
+
+  @SaveError
+  int close(int fd);
+
+  @SaveError
+  int open(String path, int flags);
+
+  @SaveError
+  int setns(int fd, int nstype);
+
+  int getpid();
+
+  /** The loaded library (throws if JNR/jffi cannot load libc). */
+  static LibC get() {
+    return Holder.LIBC;
+  }
+
+  /** The JNR runtime of {@link #get()} (for errno). */
+  static Runtime runtime() {
+    return Holder.RUNTIME;
+  }
+
+  /** errno of the last call on this thread. */
+  static int errno() {
+    return Holder.RUNTIME.getLastError();
+  }
+
+  /** Lazy holder so that loading failures surface at first use (availability gate). */
+  final class Holder {
+    static final LibC LIBC = LibraryLoader.create(LibC.class).load("c");
+    static final Runtime RUNTIME = Runtime.getRuntime(LIBC);
+
+    private Holder() {
+    }
+  }
+}

@@ -1,0 +1,53 @@
+package io.jflannel.subnet.kube;
+
+import io.fabric8.kubernetes.api.model.Pod;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.KubernetesClientException;
+import io.jflannel.subnet.SubnetException;
+import java.util.Map;
+
+/** Finds the name of the node this daemon runs on. */
+public final class NodeNames {
+
+  private NodeNames() {}
+
+  /**
+   * {@code NODE_NAME} when set; otherwise the {@code spec.nodeName} of the pod named by
+   * {@code POD_NAME} in {@code POD_NAMESPACE} (RBAC: {@code pods: get}).
+   *
+   * @param env the process environment (a map so tests can pass their own)
+   * @throws SubnetException when neither is set, the pod cannot be read or is not scheduled
+   */
+  public static String resolve(KubernetesClient client, Map<String, String> env) throws SubnetException {
+    String node = trimmed(env.get("NODE_NAME"));
+    if (node != null) {
+      return node;
+    }
+    String pod = trimmed(env.get("POD_NAME"));
+    String ns = trimmed(env.get("POD_NAMESPACE"));
+    if (pod == null || ns == null) {
+      throw new SubnetException(
+          "cannot tell which node this is: set NODE_NAME, or POD_NAME and POD_NAMESPACE");
+    }
+    Pod p;
+    try {
+      p = client.pods().inNamespace(ns).withName(pod).get();
+    } catch (KubernetesClientException e) {
+      throw new SubnetException("reading pod " + ns + "/" + pod + " to find the node name: "
+          + e.getMessage(), e);
+    }
+    if (p == null) {
+      throw new SubnetException("pod " + ns + "/" + pod
+          + " (POD_NAMESPACE/POD_NAME) not found; cannot find the node name");
+    }
+    String fromSpec = p.getSpec() == null ? null : trimmed(p.getSpec().getNodeName());
+    if (fromSpec == null) {
+      throw new SubnetException("pod " + ns + "/" + pod + " has no spec.nodeName");
+    }
+    return fromSpec;
+  }
+
+  private static String trimmed(String s) {
+    return s == null || s.isBlank() ? null : s.strip();
+  }
+}

@@ -1,0 +1,94 @@
+package io.jflannel.subnet.kube;
+
+import io.jflannel.subnet.Lease;
+import io.jflannel.subnet.LeaseEvent;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicLong;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The last lease seen per peer node, and the events that move a subscriber from that state to
+ * a node's current state. Pure and single-threaded (driven by the manager's event loop).
+ *
+ * <p>A peer whose subnets changed yields {@code Removed(old)} then {@code Added(new)}; a peer
+ * whose attributes changed yields {@code Added(new)}; a deleted node, or one that stopped being
+ * a peer or became malformed, yields {@code Removed} of its last known lease.
+ */
+final class PeerTracker {
+
+  private static final Logger LOG = LoggerFactory.getLogger(PeerTracker.class);
+
+  private final String ownName;
+  private final PeerReader reader;
+  private final Map<String, Lease> known = new HashMap<>();
+  private final AtomicLong rejected = new AtomicLong();
+
+  PeerTracker(String ownName, PeerReader reader) {
+    this.ownName = ownName;
+    this.reader = reader;
+  }
+
+  /** Forgets everything and describes every current peer as Added (a watch's first batch). */
+  List<LeaseEvent> resync(Collection<NodeView> nodes) {
+    known.clear();
+    List<LeaseEvent> out = new ArrayList<>();
+    for (NodeView n : nodes) {
+      out.addAll(update(n.name(), n));
+    }
+    return out;
+  }
+
+  /**
+   * The events for node {@code name} now looking like {@code current} (null: deleted).
+   */
+  List<LeaseEvent> update(String name, NodeView current) {
+    if (name == null || name.equals(ownName)) {
+      return List.of();
+    }
+    Lease old = known.get(name);
+    if (current == null) {
+      known.remove(name);
+      return old == null ? List.of() : List.of(new LeaseEvent.Removed(old));
+    }
+    PeerReader.Reading r = reader.read(current);
+    if (r instanceof PeerReader.Peer p) {
+      Lease lease = p.lease();
+      known.put(name, lease);
+      if (old == null) {
+        return List.of(new LeaseEvent.Added(lease));
+      }
+      if (old.equals(lease)) {
+        return List.of();
+      }
+      if (!old.sameSubnets(lease)) {
+        return List.of(new LeaseEvent.Removed(old), new LeaseEvent.Added(lease));
+      }
+      return List.of(new LeaseEvent.Added(lease));
+    }
+    if (r instanceof PeerReader.Malformed m) {
+      rejected.incrementAndGet();
+      LOG.warn("ignoring node \"{}\": {} {}{}", name, m.field(), m.problem(),
+          old == null ? "" : "; withdrawing its last known lease " + old.key());
+    } else if (old != null) {
+      LOG.info("node \"{}\" is no longer a flannel peer ({}); removing lease {}",
+          name, ((PeerReader.NotPeer) r).why(), old.key());
+    }
+    known.remove(name);
+    return old == null ? List.of() : List.of(new LeaseEvent.Removed(old));
+  }
+
+  /** How many times a node was skipped because of a malformed field. */
+  long rejected() {
+    return rejected.get();
+  }
+
+  /** Number of peers currently known. */
+  int size() {
+    return known.size();
+  }
+}
