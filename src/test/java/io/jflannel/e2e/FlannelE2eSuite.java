@@ -198,7 +198,9 @@ abstract class FlannelE2eSuite {
   void addedNodeIsReachableWithoutRestartingTheOthers() {
     Map<Integer, Long> pids = daemonPids();
     LabNode added = lab.addNode();
-    lab.awaitConverged(CONVERGE);
+    Duration took = lab.awaitConverged(CONVERGE);
+    System.out.printf("node %s added (%s/%s): peers converged %d ms after its pods were up%n",
+        added.name(), backend(), store(), took.toMillis());
     for (Map.Entry<Integer, Long> e : pids.entrySet()) {
       LabNode n = lab.node(e.getKey());
       assertEquals(e.getValue(), lab.daemon(n).pid(), n.name() + "'s daemon was not restarted");
@@ -215,7 +217,9 @@ abstract class FlannelE2eSuite {
     String subnet = lab.subnet(victim);
     assertTrue(lab.store().subnets().contains(subnet));
     lab.removeNode(victim);
-    lab.awaitConverged(CONVERGE);
+    Duration took = lab.awaitConverged(CONVERGE);
+    System.out.printf("node %s removed (%s/%s): peers converged %d ms later%n", victim.name(),
+        backend(), store(), took.toMillis());
     for (LabNode n : lab.nodes()) {
       assertFalse(hasRouteTo(n, subnet), n.name() + " still routes to removed " + subnet);
     }

@@ -320,10 +320,11 @@ public final class LabCluster implements AutoCloseable {
   /**
    * Waits until every member whose daemon runs holds exactly the peer state of the other
    * members (nothing missing, nothing stale); throws with the differences otherwise, or at
-   * once when a daemon has crashed.
+   * once when a daemon has crashed. Returns how long it took (checks run every 250 ms).
    */
-  public void awaitConverged(Duration limit) {
-    long deadline = System.nanoTime() + limit.toNanos();
+  public Duration awaitConverged(Duration limit) {
+    long start = System.nanoTime();
+    long deadline = start + limit.toNanos();
     while (true) {
       assertDaemonsAlive();
       StringBuilder diff = new StringBuilder();
@@ -337,7 +338,7 @@ public final class LabCluster implements AutoCloseable {
         }
       }
       if (diff.length() == 0) {
-        return;
+        return Duration.ofNanos(System.nanoTime() - start);
       }
       if (System.nanoTime() > deadline) {
         throw new LabException("the nodes did not converge within " + limit.toSeconds() + " s:\n"
