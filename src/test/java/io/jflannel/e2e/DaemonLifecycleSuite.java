@@ -46,7 +46,8 @@ abstract class DaemonLifecycleSuite {
         LabBackend.VXLAN, store());
     LabSpec spec = new LabSpec(base.name(), base.nodes(), 1, base.backend(), base.store(),
         base.network(), base.flanneld(), base.cniPath(), base.javaClasspath(), base.stateDir(),
-        List.of("--healthz-ip", "127.0.0.1", "--healthz-port", String.valueOf(HEALTH_PORT)));
+        List.of("--healthz-ip", "127.0.0.1", "--healthz-port", String.valueOf(HEALTH_PORT),
+            "--ip-blackhole-route"));
     lab = LabCluster.up(spec, System.out);
     lab.awaitConverged(CONVERGE);
   }
@@ -94,6 +95,14 @@ abstract class DaemonLifecycleSuite {
     assertTrue(Pattern.compile("(?m)^flannel_peers\\{[^}]*backend=\"vxlan\"[^}]*\\} 1(\\.0)?$")
         .matcher(m.body()).find(), "flannel_peers should be 1:\n" + m.body());
     assertTrue(m.body().contains("flannel_build_info"), m.body());
+  }
+
+  @Test
+  @Order(2)
+  void blackholeRouteForTheOwnSubnet() {
+    LabNode n1 = lab.node(1);
+    String out = Exec.runIn(n1.netns(), "ip", "route", "show", "type", "blackhole").check().stdout();
+    assertTrue(out.contains("blackhole " + lab.subnet(n1)), "no blackhole route for " + lab.subnet(n1) + ":\n" + out);
   }
 
   @Test
