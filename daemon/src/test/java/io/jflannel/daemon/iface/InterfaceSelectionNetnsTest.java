@@ -32,7 +32,7 @@ class InterfaceSelectionNetnsTest {
   void setUp() throws Exception {
     ns = TestNetns.create();
     ns.run("ip", "link", "set", "lo", "up");
-    for (String i : List.of("eth0", "eth1", "eth2")) {
+    for (String i : List.of("eth0", "eth1", "eth2", "eth3")) {
       ns.run("ip", "link", "add", i, "type", "veth", "peer", "name", i + "-p");
       ns.run("ip", "link", "set", i + "-p", "up");
       ns.run("ip", "link", "set", i, "up");
@@ -41,8 +41,12 @@ class InterfaceSelectionNetnsTest {
     ns.run("ip", "addr", "add", "198.51.100.7/24", "dev", "eth1");
     ns.run("ip", "addr", "add", "198.51.100.8/24", "dev", "eth1");
     ns.run("ip", "addr", "add", "169.254.9.9/16", "dev", "eth2");
+    // Listed first but dynamic (finite lifetime), then link scope, then the one to pick.
+    ns.run("ip", "addr", "add", "203.0.113.50/24", "dev", "eth3", "valid_lft", "300", "preferred_lft", "300");
+    ns.run("ip", "addr", "add", "10.9.9.9/24", "dev", "eth3", "scope", "link");
+    ns.run("ip", "addr", "add", "203.0.113.60/24", "dev", "eth3");
     ns.run("ip", "route", "add", "default", "via", "192.0.2.1", "dev", "eth0");
-    ns.run("ip", "route", "add", "203.0.113.0/24", "via", "198.51.100.1", "dev", "eth1");
+    ns.run("ip", "route", "add", "198.18.0.0/15", "via", "198.51.100.1", "dev", "eth1");
     netlink = Netlink.open(new NetNs(ns.name()));
     selector = new InterfaceSelector(new NetlinkInventory(netlink));
   }
@@ -86,6 +90,11 @@ class InterfaceSelectionNetnsTest {
   }
 
   @Test
+  void globalPermanentAddressBeatsDynamicAndLinkScope() throws Exception {
+    expect(req(List.of("eth3"), List.of(), null, null), "eth3", "203.0.113.60");
+  }
+
+  @Test
   void ifaceByAddress() throws Exception {
     expect(req(List.of("198.51.100.8"), List.of(), null, null), "eth1", "198.51.100.8");
   }
@@ -98,13 +107,13 @@ class InterfaceSelectionNetnsTest {
 
   @Test
   void canReachFollowsTheKernelsRoute() throws Exception {
-    expect(req(List.of(), List.of(), "203.0.113.9", null), "eth1", "198.51.100.7");
+    expect(req(List.of(), List.of(), "198.18.0.9", null), "eth1", "198.51.100.7");
   }
 
   @Test
   void nothingMatches() {
     InterfaceSelectionException e = assertThrows(InterfaceSelectionException.class,
-        () -> selector.select(req(List.of("eth9"), List.of("^10\\."), null, null)));
+        () -> selector.select(req(List.of("eth9"), List.of("^172\\."), null, null)));
     assertTrue(e.getMessage().contains("--iface=eth9 (no such interface)"), e.getMessage());
   }
 }
