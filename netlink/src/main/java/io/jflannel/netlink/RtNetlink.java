@@ -31,7 +31,8 @@ final class RtNetlink implements Netlink {
   static final int SOCKET_BUFFER_BYTES = 32 << 20;
   /** Kernel accounting of one queued ACK (skb truesize), generously rounded up. */
   static final int ACK_TRUESIZE_ESTIMATE = 1024;
-  static final int MAX_WINDOW = 4096;
+  /** Upper bound of the outstanding-request window; {@code -Djflannel.netlink.maxWindow=N} overrides (benchmarks). */
+  static final int MAX_WINDOW = Integer.getInteger("jflannel.netlink.maxWindow", 4096);
   static final int MIN_WINDOW = 16;
   static final int DUMP_ATTEMPTS = 10;
   private static final int TX_BYTES = 1 << 20;
