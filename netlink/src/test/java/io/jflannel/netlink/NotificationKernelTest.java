@@ -3,6 +3,7 @@ package io.jflannel.netlink;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.jflannel.netlink.testing.TestNetns;
 import java.net.InetAddress;
@@ -101,6 +102,40 @@ class NotificationKernelTest {
     ns.exec("ip", "link", "del", "flannel.1");
     NetlinkEvent.LinkDeleted ld = await(NetlinkEvent.LinkDeleted.class, e -> "flannel.1".equals(e.link().name()));
     assertEquals("vxlan", ld.link().kind());
+  }
+
+  @Test
+  void droppedNotificationsBecomeAnOverrunEvent() throws Exception {
+    sub.close();
+    java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
+    LinkedBlockingQueue<NetlinkEvent> got = new LinkedBlockingQueue<>();
+    // a tiny receive buffer and a consumer stuck on its first event: the kernel must drop
+    Subscription small = ((RtNetlink) nl).subscribe(EnumSet.of(Group.IPV4_ROUTE), e -> {
+      got.add(e);
+      try {
+        release.await();
+      } catch (InterruptedException ie) {
+        Thread.currentThread().interrupt();
+      }
+    }, 4096);
+    try {
+      List<NetlinkOp> ops = new ArrayList<>();
+      for (int i = 0; i < 500; i++) {
+        InetAddress d = InetAddress.getByAddress(new byte[] {10, 99, (byte) (i >> 8), (byte) i});
+        ops.add(NetlinkOp.routeReplace(Route.dev(d, 32, dev.index())));
+      }
+      assertEquals(500, nl.apply(ops).succeeded());
+      release.countDown();
+      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+      boolean overrun = false;
+      while (!overrun && System.nanoTime() < deadline) {
+        overrun = got.poll(100, TimeUnit.MILLISECONDS) instanceof NetlinkEvent.Overrun;
+      }
+      assertTrue(overrun, "expected an Overrun event after the kernel dropped notifications");
+    } finally {
+      release.countDown();
+      small.close();
+    }
   }
 
   @Test
