@@ -19,9 +19,12 @@ public record FdbEntry(int linkIndex, MacAddress mac, InetAddress dst, int state
     }
   }
 
-  /** {@code bridge fdb replace MAC dev LINK dst DST self permanent}. */
+  /**
+   * {@code bridge fdb replace MAC dev LINK dst DST self permanent}: state NUD_PERMANENT (with
+   * NUD_NOARP, exactly as the {@code bridge} tool sends it), flag NTF_SELF.
+   */
   public static FdbEntry permanentSelf(int linkIndex, MacAddress mac, InetAddress dst) {
-    return new FdbEntry(linkIndex, mac, dst, Neigh.NUD_PERMANENT, Neigh.NTF_SELF);
+    return new FdbEntry(linkIndex, mac, dst, Neigh.NUD_PERMANENT | Neigh.NUD_NOARP, Neigh.NTF_SELF);
   }
 
   @Override

@@ -20,6 +20,7 @@ public interface LibC {
   int SO_RCVBUF = 8;
   int SO_SNDBUFFORCE = 32;
   int SO_RCVBUFFORCE = 33;
+  int SO_RCVTIMEO = 20;
   int SOL_NETLINK = 270;
   int NETLINK_ADD_MEMBERSHIP = 1;
   int NETLINK_CAP_ACK = 10;
@@ -42,6 +43,9 @@ public interface LibC {
 
   @SaveError
   int setsockopt(int fd, int level, int optname, long optval, int optlen);
+
+  @SaveError
+  int getsockopt(int fd, int level, int optname, long optval, long optlenPtr);
 
   @SaveError
   @ssize_t
