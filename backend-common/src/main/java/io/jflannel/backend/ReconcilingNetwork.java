@@ -228,7 +228,7 @@ public final class ReconcilingNetwork implements Network {
     if (closed) {
       return;
     }
-    pendingKind.accumulateAndGet(kind, (a, b) -> a == null ? b : a.ordinal() <= b.ordinal() ? a : b);
+    pendingKind.accumulateAndGet(kind, (a, b) -> a == null || severity(b) > severity(a) ? b : a);
     if (passScheduled.compareAndSet(false, true)) {
       try {
         scheduler.schedule(this::scheduledPass, delay.toNanos(), TimeUnit.NANOSECONDS);
@@ -236,6 +236,17 @@ public final class ReconcilingNetwork implements Network {
         passScheduled.set(false); // closing
       }
     }
+  }
+
+  /** Which reason names a coalesced pass: the most severe one that asked for it. */
+  private static int severity(ResyncKind k) {
+    return switch (k) {
+      case OVERRUN -> 4;
+      case DEVICE -> 3;
+      case EVENT -> 2;
+      case RETRY -> 1;
+      case PERIODIC -> 0;
+    };
   }
 
   private void scheduledPass() {
