@@ -26,8 +26,6 @@ import java.util.function.Function;
  * newcomer can never push out a working peer and the outcome does not depend on input order.
  */
 public final class PeerValidator {
-  private static final BigInteger ONE = BigInteger.ONE;
-
   private final IpNet network;
   private final IpNet ownSubnet;
   private final String backendType;
@@ -162,26 +160,21 @@ public final class PeerValidator {
     return null;
   }
 
-  /** True when {@code inner} lies inside {@code outer} (same family assumed). */
+  /** True when {@code inner} lies inside {@code outer}. */
   static boolean within(IpNet outer, IpNet inner) {
-    return inner.prefixLength() >= outer.prefixLength()
-        && first(outer).compareTo(first(inner)) <= 0 && last(outer).compareTo(last(inner)) >= 0;
+    return AddressRange.of(outer).contains(AddressRange.of(inner));
   }
 
   /** True when the two prefixes share an address. */
   static boolean overlap(IpNet a, IpNet b) {
-    return a.isIpv4() == b.isIpv4()
-        && first(a).compareTo(last(b)) <= 0 && first(b).compareTo(last(a)) <= 0;
+    return AddressRange.of(a).overlaps(AddressRange.of(b));
   }
 
   static BigInteger first(IpNet n) {
-    BigInteger v = new BigInteger(1, n.address().getAddress());
-    int host = n.bitCount() - n.prefixLength();
-    return v.shiftRight(host).shiftLeft(host);
+    return AddressRange.of(n).first();
   }
 
   static BigInteger last(IpNet n) {
-    int host = n.bitCount() - n.prefixLength();
-    return first(n).add(ONE.shiftLeft(host)).subtract(ONE);
+    return AddressRange.of(n).last();
   }
 }

@@ -248,6 +248,41 @@ class VxlanKernelTest {
   }
 
   @Test
+  void thousandsOfPeersAreProgrammedInBatches() throws Exception {
+    c = BackendCluster.start(1, false, VXLAN, "10.0.0.0/8");
+    int n = 2000;
+    List<Lease> peers = new ArrayList<>();
+    for (int i = 0; i < n; i++) {
+      int x = 100 + i / 250;
+      int y = i % 250;
+      peers.add(hostile("10." + x + "." + y + ".0/24", "198.18." + (i / 250) + "." + (y + 1),
+          String.format("2a:00:00:00:%02x:%02x", i >> 8, i & 0xff)));
+    }
+    long t0 = System.nanoTime();
+    c.net(1).reconcile(peers);
+    long add = System.nanoTime() - t0;
+    int dev = io.jflannel.backend.lab.Lab.ifindex(c.lab.node(1).ns(), "flannel.1");
+    var nl = c.handles.get(0);
+    assertEquals(n, nl.routes(io.jflannel.netlink.RouteFilter.main(io.jflannel.netlink.Families.AF_INET).withLink(dev)).size());
+    var neighs = nl.neighs(dev, io.jflannel.netlink.Families.AF_INET);
+    assertEquals(n, neighs.stream().filter(x -> (x.state() & io.jflannel.netlink.Neigh.NUD_PERMANENT) != 0).count(),
+        () -> neighs.stream().filter(x -> (x.state() & io.jflannel.netlink.Neigh.NUD_PERMANENT) == 0).toList().toString());
+    assertEquals(n, nl.fdb(dev).size());
+    t0 = System.nanoTime();
+    c.net(1).reconcile(peers);
+    long noop = System.nanoTime() - t0;
+    t0 = System.nanoTime();
+    c.net(1).reconcile(List.of());
+    long remove = System.nanoTime() - t0;
+    assertEquals(0, nl.routes(io.jflannel.netlink.RouteFilter.main(io.jflannel.netlink.Families.AF_INET).withLink(dev)).size());
+    assertEquals(0, nl.fdb(dev).size());
+    String line = String.format("vxlan reconcile, %d peers (%d neigh+fdb+route requests): program %.0f ms, "
+        + "no-op resync %.0f ms, remove all %.0f ms", n, 3 * n, add / 1e6, noop / 1e6, remove / 1e6);
+    System.out.println(line);
+    Files.writeString(Path.of("target", "bulk-programming.txt"), line + "\n");
+  }
+
+  @Test
   void changedVtepMacReplacesEntriesWithoutStaleFdb() throws Exception {
     c = BackendCluster.start(3, false, VXLAN);
     c.reconcileAll();
