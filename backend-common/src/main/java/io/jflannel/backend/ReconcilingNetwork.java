@@ -28,7 +28,6 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicReference;
-import java.util.stream.Collectors;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -61,7 +60,8 @@ public final class ReconcilingNetwork implements Network {
   private final ScheduledExecutorService scheduler;
 
   private final Object passLock = new Object();
-  private List<Lease> desiredPeers = List.of();
+  /** Desired peers by lease key (keys are computed once per reconcile call, not per pass). */
+  private Map<String, Lease> desiredPeers = Map.of();
   private Set<String> accepted = Set.of();
   private Map<String, Rejection> rejected = Map.of();
   private volatile Desired desired = Desired.EMPTY;
@@ -117,7 +117,10 @@ public final class ReconcilingNetwork implements Network {
 
   @Override
   public void reconcile(Collection<Lease> peers) {
-    List<Lease> copy = List.copyOf(peers);
+    Map<String, Lease> copy = new LinkedHashMap<>();
+    for (Lease l : peers) {
+      copy.putIfAbsent(l.key(), l);
+    }
     synchronized (passLock) {
       desiredPeers = copy;
       pass(null);
@@ -283,15 +286,26 @@ public final class ReconcilingNetwork implements Network {
       for (ObjectKind k : deviceFixes) {
         listener.repaired(k, 1);
       }
+      long tPrepared = System.nanoTime();
       PeerValidator.Outcome verdict = validator.validate(desiredPeers, accepted);
       reportRejections(verdict.rejected());
       Map<String, PeerObjects> want = new LinkedHashMap<>();
-      for (Lease peer : verdict.accepted()) {
-        want.put(peer.key(), dataplane.map(peer));
-      }
+      verdict.accepted().forEach((key, peer) -> want.put(key, dataplane.map(peer)));
       accepted = Set.copyOf(want.keySet());
       desired = index(want);
-      ReconcilePlan plan = ReconcilePlanner.plan(want, dataplane.dumpOwned());
+      long tMapped = System.nanoTime();
+      OwnedObjects have = dataplane.dumpOwned();
+      long tDumped = System.nanoTime();
+      ReconcilePlan plan = ReconcilePlanner.plan(want, have);
+      long tPlanned = System.nanoTime();
+      if (LOG.isDebugEnabled()) {
+        LOG.debug("{} pass phases: prepare {} us, validate+map {} us, dump {} us, diff {} us, {} requests",
+            label(trigger), (tPrepared - t0) / 1000, (tMapped - tPrepared) / 1000, (tDumped - tMapped) / 1000,
+            (tPlanned - tDumped) / 1000, plan.size());
+      }
+      if (LOG.isTraceEnabled() && !plan.isEmpty()) {
+        LOG.trace("plan: {}", plan);
+      }
       // A failed peer leaves the desired index before its undo, so the undo's notifications
       // do not schedule a pass that would fail again at once; the slower retry takes it.
       PlanRunner.Outcome out = plan.isEmpty() ? null : PlanRunner.run(netlink, plan, failed -> {
@@ -354,10 +368,9 @@ public final class ReconcilingNetwork implements Network {
 
   private void reportRejections(Map<String, Rejection> now) {
     Map<String, Rejection> before = rejected;
-    Map<String, Lease> byKey = desiredPeers.stream().collect(Collectors.toMap(Lease::key, l -> l, (a, b) -> a));
     now.forEach((key, r) -> {
       if (!r.equals(before.get(key))) {
-        Lease l = byKey.get(key);
+        Lease l = desiredPeers.get(key);
         String ip = l == null || l.attrs().publicIp() == null ? "?" : l.attrs().publicIp().getHostAddress();
         LOG.warn("rejecting peer {} (public IP {}): {}: {}", key, ip, r.reason().label(), r.detail());
         listener.peerRejected(key, r.reason());
