@@ -3,6 +3,8 @@ package io.jflannel.subnet;
 import inet.ipaddr.AddressStringException;
 import inet.ipaddr.IPAddress;
 import inet.ipaddr.IPAddressString;
+import inet.ipaddr.ipv4.IPv4Address;
+import inet.ipaddr.ipv6.IPv6Address;
 import java.math.BigInteger;
 import java.net.Inet4Address;
 import java.net.InetAddress;
@@ -12,7 +14,7 @@ import java.util.Objects;
  * An IPv4 or IPv6 address with a prefix length, such as {@code 10.244.0.0/16} or the
  * {@code FLANNEL_SUBNET} form {@code 10.244.1.1/24} (host bits may be set).
  *
- * <p>The CIDR math is delegated to the IPAddress library (see docs/decisions/0002).
+ * <p>The CIDR math is delegated to the IPAddress library (see docs/decisions/0300).
  */
 public record IpNet(InetAddress address, int prefixLength) {
 
@@ -53,6 +55,33 @@ public record IpNet(InetAddress address, int prefixLength) {
     return new IpNet(a.getLower().withoutPrefixLength().toInetAddress(), prefix);
   }
 
+  /**
+   * Parses a bare IPv4 or IPv6 address without any name lookup ({@code InetAddress.getByName}
+   * would resolve host names).
+   *
+   * @throws IllegalArgumentException naming the text when it is not a single address
+   */
+  public static InetAddress parseAddress(String text) {
+    if (text == null || text.isBlank()) {
+      throw new IllegalArgumentException("empty IP address");
+    }
+    IPAddress a;
+    try {
+      a = new IPAddressString(text.strip()).toAddress();
+    } catch (AddressStringException e) {
+      throw new IllegalArgumentException("invalid IP address \"" + text + "\": " + e.getMessage(), e);
+    }
+    if (a == null || a.isMultiple() || a.getNetworkPrefixLength() != null || text.indexOf('/') >= 0) {
+      throw new IllegalArgumentException("invalid IP address \"" + text + "\": expected a single address");
+    }
+    return a.toInetAddress();
+  }
+
+  /** The canonical text of an address as Go's {@code net.IP.String} writes it ({@code fc00:0:0:1::}). */
+  public static String format(InetAddress address) {
+    return single(address).toCanonicalString();
+  }
+
   /** Parses the etcd lease key form {@code "10.5.52.0-24"} (also {@code "fc00:0:0:1::-64"}). */
   public static IpNet parseKey(String key) {
     int dash = key == null ? -1 : key.lastIndexOf('-');
@@ -78,8 +107,7 @@ public record IpNet(InetAddress address, int prefixLength) {
 
   /** The same prefix with host bits cleared ({@code 10.244.1.1/24 -> 10.244.1.0/24}). */
   public IpNet network() {
-    IPAddress block = lib().toPrefixBlock();
-    return new IpNet(block.getLower().withoutPrefixLength().toInetAddress(), prefixLength);
+    return new IpNet(lib().getLower().withoutPrefixLength().toInetAddress(), prefixLength);
   }
 
   /** True when the host bits are all zero. */
@@ -89,7 +117,7 @@ public record IpNet(InetAddress address, int prefixLength) {
 
   /** First host address with this prefix ({@code 10.244.1.0/24 -> 10.244.1.1/24}). */
   public IpNet firstHost() {
-    IPAddress lower = lib().toPrefixBlock().getLower().withoutPrefixLength();
+    IPAddress lower = lib().getLower().withoutPrefixLength();
     return new IpNet(lower.increment(1).toInetAddress(), prefixLength);
   }
 
@@ -98,19 +126,19 @@ public record IpNet(InetAddress address, int prefixLength) {
     if ((ip instanceof Inet4Address) != isIpv4()) {
       return false;
     }
-    return lib().toPrefixBlock().contains(new IPAddressString(ip.getHostAddress()).getAddress());
+    return lib().contains(single(ip));
   }
 
   /** True when every address of {@code other} lies inside this network. */
   public boolean contains(IpNet other) {
     return other.isIpv4() == isIpv4()
         && other.prefixLength >= prefixLength
-        && lib().toPrefixBlock().contains(other.lib().toPrefixBlock());
+        && lib().contains(other.lib());
   }
 
   /** True when the two networks share at least one address. */
   public boolean overlaps(IpNet other) {
-    return other.isIpv4() == isIpv4() && lib().toPrefixBlock().overlaps(other.lib().toPrefixBlock());
+    return other.isIpv4() == isIpv4() && lib().overlaps(other.lib());
   }
 
   /**
@@ -140,7 +168,7 @@ public record IpNet(InetAddress address, int prefixLength) {
 
   /** The address without the prefix, in canonical text form. */
   public String ip() {
-    return lib().withoutPrefixLength().toCanonicalString();
+    return single(address).toCanonicalString();
   }
 
   @Override
@@ -148,9 +176,15 @@ public record IpNet(InetAddress address, int prefixLength) {
     return ip() + "/" + prefixLength;
   }
 
+  /** The prefix block (all addresses of this network) in the IPAddress library's form. */
   private IPAddress lib() {
-    return new IPAddressString(address.getHostAddress() + "/" + prefixLength).getAddress()
-        .setPrefixLength(prefixLength, false);
+    return single(address).toPrefixBlock(prefixLength);
+  }
+
+  // Built from the bytes, never from text: the library parses "10.1.0.0/16" as the whole
+  // block 10.1.*.*, whose canonical text is not an address.
+  private static IPAddress single(InetAddress a) {
+    return a instanceof Inet4Address v4 ? new IPv4Address(v4) : new IPv6Address(a.getAddress());
   }
 
   private static InetAddress toInet(BigInteger value, int bits) {
