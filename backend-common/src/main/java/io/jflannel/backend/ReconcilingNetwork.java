@@ -132,18 +132,33 @@ public final class ReconcilingNetwork implements Network {
     if (closed) {
       throw new IllegalStateException("network is closed");
     }
+    subscribe();
+    long period = resyncInterval.toMillis();
+    scheduler.scheduleWithFixedDelay(() -> {
+      Subscription sub = subscription;
+      if (sub == null || !sub.isOpen()) {
+        subscribe(); // the notification socket died or never opened: try again, the pass below covers the gap
+      }
+      schedule(ResyncKind.PERIODIC, Duration.ZERO);
+    }, period, period, TimeUnit.MILLISECONDS);
+  }
+
+  private void subscribe() {
+    if (closed) {
+      return;
+    }
     try {
       subscription = netlink.subscribe(
           EnumSet.of(Group.LINK, Group.NEIGH, Group.IPV4_ROUTE, Group.IPV4_IFADDR), this::onEvent);
+      if (closed) {
+        subscription.close();
+      }
     } catch (NetlinkException e) {
       // Repair then relies on the periodic resync alone; say so loudly.
       LOG.warn("cannot subscribe to netlink notifications ({}); lost entries are only restored by the {} s resync",
           e.getMessage(), resyncInterval.toSeconds());
       listener.netlinkError(e.errnoName());
     }
-    long period = resyncInterval.toMillis();
-    scheduler.scheduleWithFixedDelay(() -> schedule(ResyncKind.PERIODIC, Duration.ZERO),
-        period, period, TimeUnit.MILLISECONDS);
   }
 
   @Override

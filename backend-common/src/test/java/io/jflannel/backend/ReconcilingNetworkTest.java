@@ -109,6 +109,17 @@ class ReconcilingNetworkTest {
   }
 
   @Test
+  void aDeadSubscriptionIsRenewedByThePeriodicPass() throws Exception {
+    net.reconcile(List.of(p2));
+    net.start();
+    nl.sink = null; // the notification socket died
+    await("resubscribed", () -> nl.sink != null);
+    var key = nl.routes.keySet().iterator().next();
+    nl.externalDelete(key);
+    await("event-driven repair works again", () -> nl.routes.containsKey(key));
+  }
+
+  @Test
   void strayOwnedEntryIsRemovedAndForeignOnesStay() throws Exception {
     net.reconcile(List.of(p2));
     net.start();
