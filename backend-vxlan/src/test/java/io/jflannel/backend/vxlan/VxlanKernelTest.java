@@ -116,6 +116,9 @@ class VxlanKernelTest {
     c.reconcileAll();
     String ns = c.lab.node(1).ns();
     MacAddress before = mac(1);
+    // Stopping leaves the dataplane in place (traffic keeps flowing across restarts).
+    c.net(1).close();
+    assertSpecState(1, 2, 3);
     Sh.ip(ns, "route", "add", "172.16.5.0/24", "via", "10.244.2.0", "dev", "flannel.1", "onlink");
     Sh.ip(ns, "route", "add", "10.244.77.0/24", "via", "192.0.2.3", "dev", "eth0");
     Sh.ip(ns, "neigh", "add", "172.16.5.1", "lladdr", "2a:00:00:00:77:01", "dev", "flannel.1", "nud", "permanent");
