@@ -104,6 +104,13 @@ class VxlanKernelTest {
     c.net(1).reconcile(List.of(c.lease(2), c.lease(3)));
     ((io.jflannel.backend.ReconcilingNetwork) c.net(1)).resyncNow();
     assertEquals(passesWithWork, c.listeners.get(0).latencies.size(), "no-op passes must not write");
+    // Running repair must not react to its own writes or to the kernel's echo of them.
+    c.startAll();
+    c.reconcileAll();
+    Thread.sleep(300);
+    for (var l : c.listeners) {
+      assertEquals(0, l.count("resync.EVENT") + l.count("resync.DEVICE"), l.counts.toString());
+    }
     assertPing(1, 2);
     assertPing(2, 3);
     assertPing(3, 1);
@@ -238,6 +245,19 @@ class VxlanKernelTest {
 
   static String hostOf(InetAddress a) {
     return a == null ? null : a.getHostAddress();
+  }
+
+  @Test
+  void optionsShapeTheDevice() throws Exception {
+    c = BackendCluster.start(1, false, "{\"Type\":\"vxlan\",\"vni\":4096,\"Port\":4789,\"GBP\":true,\"MTU\":1400}");
+    String link = Sh.ip(c.lab.node(1).ns(), "-d", "link", "show", "dev", "flannel.4096");
+    assertTrue(link.contains("mtu 1350"), link);
+    assertTrue(link.contains("vxlan id 4096 local 192.0.2.1 dev eth0 "), link);
+    assertTrue(link.contains("dstport 4789"), link);
+    assertTrue(link.contains("gbp"), link);
+    assertEquals(1350, c.net(1).mtu());
+    assertEquals("{\"VNI\":4096,\"VtepMAC\":\"" + mac(1) + "\"}",
+        BackendCluster.JSON.writeValueAsString(c.subnets.get(0).published().backendData()));
   }
 
   @Test
