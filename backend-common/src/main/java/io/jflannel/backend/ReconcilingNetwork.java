@@ -352,15 +352,18 @@ public final class ReconcilingNetwork implements Network {
       }
       out.failedPeers().forEach((peer, err) ->
           LOG.warn("peer {} not programmed, its earlier steps were undone: {}", peer, err.getMessage()));
-      if (out.errors().size() > out.failedPeers().size()) {
-        LOG.warn("{} stale entries could not be deleted, first: {}", out.errors().size() - out.failedPeers().size(),
-            out.errors().get(out.errors().size() - 1).getMessage());
+      if (!out.staleErrors().isEmpty()) {
+        LOG.warn("{} stale entries could not be deleted, first: {}", out.staleErrors().size(),
+            out.staleErrors().get(0).getMessage());
       }
       String msg = String.format("%s pass: %d peers, %d objects set, %d stale deleted, %d failed peers, %d requests in %.1f ms",
           label(trigger), want.size(), out.addedTotal(), out.deletedTotal(), out.failedPeers().size(), out.requests(),
           took.toNanos() / 1e6);
       if (trigger != null && trigger != ResyncKind.RETRY || !deviceFixes.isEmpty()) {
         LOG.info("repaired kernel state: {}{}", msg, deviceFixes.isEmpty() ? "" : ", device fixes " + deviceFixes);
+      } else if (out.deletedTotal() > 0) {
+        // At start-up these are the entries of peers that disappeared while we were down.
+        LOG.info("removed stale entries: {}", msg);
       } else {
         LOG.debug(msg);
       }
