@@ -122,6 +122,11 @@ public final class ReconcilingNetwork implements Network {
       copy.putIfAbsent(l.key(), l);
     }
     synchronized (passLock) {
+      if (closed) {
+        // A watcher that has not stopped yet must not change a dataplane we handed over.
+        LOG.debug("ignoring reconcile of {} peers after close", copy.size());
+        return;
+      }
       desiredPeers = copy;
       pass(null);
     }

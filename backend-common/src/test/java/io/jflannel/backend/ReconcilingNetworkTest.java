@@ -109,6 +109,18 @@ class ReconcilingNetworkTest {
   }
 
   @Test
+  void closeLeavesTheDataplaneAndIgnoresLateReconciles() {
+    net.reconcile(List.of(p2, p3));
+    net.start();
+    net.close();
+    net.reconcile(List.of());
+    assertEquals(2, nl.routes.size());
+    assertEquals(2, nl.neighs.size());
+    assertEquals(2, nl.fdb.size());
+    assertTrue(nl.sink == null, "subscription closed");
+  }
+
+  @Test
   void aDeadSubscriptionIsRenewedByThePeriodicPass() throws Exception {
     net.reconcile(List.of(p2));
     net.start();
