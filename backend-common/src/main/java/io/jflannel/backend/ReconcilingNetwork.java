@@ -66,6 +66,11 @@ public final class ReconcilingNetwork implements Network {
   private Map<String, Rejection> rejected = Map.of();
   private volatile Desired desired = Desired.EMPTY;
   private volatile boolean closed;
+  /**
+   * Whether the desired peers are known. Until the first {@link #reconcile}, repair passes do
+   * nothing: an empty desired set would delete every peer left programmed by the previous run.
+   */
+  private boolean seeded;
 
   private final AtomicBoolean passScheduled = new AtomicBoolean();
   private final AtomicBoolean retryScheduled = new AtomicBoolean();
@@ -128,6 +133,7 @@ public final class ReconcilingNetwork implements Network {
         return;
       }
       desiredPeers = copy;
+      seeded = true;
       pass(null);
     }
   }
@@ -198,7 +204,9 @@ public final class ReconcilingNetwork implements Network {
   /** Runs a full pass now on the caller's thread, as the periodic resync would. */
   public void resyncNow() {
     synchronized (passLock) {
-      pass(ResyncKind.PERIODIC);
+      if (seeded) {
+        pass(ResyncKind.PERIODIC);
+      }
     }
   }
 
@@ -276,7 +284,7 @@ public final class ReconcilingNetwork implements Network {
     passScheduled.set(false);
     ResyncKind kind = pendingKind.getAndSet(null);
     synchronized (passLock) {
-      if (!closed) {
+      if (!closed && seeded) {
         pass(kind == null ? ResyncKind.EVENT : kind);
       }
     }

@@ -109,6 +109,24 @@ class ReconcilingNetworkTest {
   }
 
   @Test
+  void nothingIsDeletedBeforeTheFirstReconcile() throws Exception {
+    // Entries of the previous run, before the watcher delivered its first snapshot.
+    PeerObjects left = dp.map(p2);
+    nl.apply(List.of(io.jflannel.netlink.NetlinkOp.neighReplace(left.neighs().get(0)),
+        io.jflannel.netlink.NetlinkOp.fdbReplace(left.fdb().get(0)),
+        io.jflannel.netlink.NetlinkOp.routeReplace(left.routes().get(0))));
+    net.start();
+    nl.sink.accept(new NetlinkEvent.Overrun());
+    nl.routeReplace(io.jflannel.netlink.Route.via(Leases.ip("10.244.9.0"), 24, Leases.ip("10.244.9.0"), TestDataplane.DEV));
+    net.resyncNow();
+    Thread.sleep(300); // periodic resync is 200 ms
+    assertEquals(2, nl.routes.size(), "nothing deleted");
+    assertEquals(0, listener.count("resync.OVERRUN") + listener.count("resync.PERIODIC") + listener.count("resync.EVENT"));
+    net.reconcile(List.of(p2));
+    assertEquals(1, nl.routes.size(), "the first reconcile removes the stray route");
+  }
+
+  @Test
   void closeLeavesTheDataplaneAndIgnoresLateReconciles() {
     net.reconcile(List.of(p2, p3));
     net.start();
