@@ -193,9 +193,7 @@ class VxlanKernelTest {
       report.add(summary("neighbour (ip neigh del)", neigh));
       report.add(summary("FDB entry (bridge fdb del)", fdb));
       report.add(summary("device (ip link del flannel.1) until all peers' routes are back", device));
-      for (List<Duration> l : List.of(route, neigh, fdb)) {
-        assertTrue(median(l).toMillis() < 100, "median repair latency " + median(l) + " >= 100 ms");
-      }
+      // Latency is reported (docs/benchmarks.md), not asserted: timing belongs to benchmarks.
     }
     report.forEach(System.out::println);
     Path out = Path.of("target", "repair-latency.txt");
