@@ -10,7 +10,6 @@ import io.jflannel.lab.LabException;
 import io.jflannel.lab.LabNode;
 import io.jflannel.lab.LabStoreKind;
 import io.jflannel.lab.PeerDataplane;
-import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -185,7 +184,8 @@ class KernelFaultsIT {
     List<String> command = lab.daemon(peer).command();
     lab.daemon(peer).stop();
 
-    Process holder = new ProcessBuilder("flock", "-o", lock.toString(), "sleep", "20")
+    // The holder gives the lock up after 45 s at the latest; normally it is killed sooner.
+    Process holder = new ProcessBuilder("flock", "-o", lock.toString(), "sleep", "45")
         .redirectErrorStream(true).start();
     Process daemon = null;
     try {
@@ -197,9 +197,15 @@ class KernelFaultsIT {
       pb.environment().put("PATH", bin + ":" + System.getenv().getOrDefault("PATH",
           "/usr/sbin:/usr/bin:/sbin:/bin"));
       daemon = pb.start();
-      FaultSupport.sleep(8000);
+      Process d = daemon;
+      FaultSupport.timeUntil("the daemon blocked in iptables-restore --wait", Duration.ofSeconds(40),
+          () -> d.descendants().anyMatch(h -> h.info().commandLine().orElse("")
+              .contains("iptables-restore")));
+      FaultSupport.sleep(3000);
       assertTrue(daemon.isAlive(), "the daemon waits for the lock instead of dying:\n"
           + Files.readString(log));
+      assertTrue(d.descendants().anyMatch(h -> h.info().commandLine().orElse("")
+          .contains("iptables-restore")), "still waiting for the lock after 3 s");
       assertEquals("", legacyFlannelRules(peer), "no rules while another process holds the lock");
 
       long t0 = System.nanoTime();
@@ -269,13 +275,5 @@ class KernelFaultsIT {
       out.add(cur.toString());
     }
     return out;
-  }
-
-  static String read(Path p) {
-    try {
-      return Files.readString(p);
-    } catch (IOException e) {
-      return "";
-    }
   }
 }

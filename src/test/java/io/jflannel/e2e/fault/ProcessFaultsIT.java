@@ -76,6 +76,8 @@ class ProcessFaultsIT {
     assertTrue(fresh.contains("FLANNEL_MTU=1450"), fresh);
     // A different, complete previous file, so "old" and "new" can be told apart.
     String old = fresh.replace("FLANNEL_MTU=1450", "FLANNEL_MTU=1400");
+    // A restart's time to subnet.env (the lab's first start also waited for the store).
+    lab.restartDaemon(node);
     long startup = lab.startupTime(node).toMillis();
     daemon.stop();
     int kills = Integer.getInteger("jflannel.fault.kills", 12);
@@ -84,7 +86,7 @@ class ProcessFaultsIT {
     for (int i = 0; i < kills; i++) {
       writeAtomically(file, old);
       // Spread kills over start-up, concentrated around the moment subnet.env is written.
-      long delay = Math.round(startup * (0.4 + 0.9 * random.nextDouble()));
+      long delay = Math.round(startup * (0.5 + 0.7 * random.nextDouble()));
       daemon.start();
       FaultSupport.sleep(delay);
       daemon.kill();
@@ -145,6 +147,8 @@ class ProcessFaultsIT {
         + "\n" + err);
     assertEquals(1, fatal.size(), "exactly one fatal line:\n" + err);
     assertTrue(fatal.get(0).contains(target.toString()), "the fatal line names the file: "
+        + fatal.get(0));
+    assertTrue(fatal.get(0).endsWith(": No space left on device"), "and the cause: "
         + fatal.get(0));
     assertEquals(old, r.stdout().substring("exit=1\n".length()),
         "the previous subnet.env is intact");

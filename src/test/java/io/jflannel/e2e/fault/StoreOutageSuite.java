@@ -35,7 +35,7 @@ abstract class StoreOutageSuite {
   /** Time for every daemon to catch up once the store is back (reconnect backoff included). */
   static final Duration CATCH_UP = Duration.ofSeconds(60);
   /** Average connection attempts per second of outage that still count as "backing off". */
-  static final double MAX_CONNECTS_PER_SECOND = 1.0;
+  static final double MAX_CONNECTS_PER_SECOND = 2.0;
 
   LabCluster lab;
 
