@@ -10,7 +10,6 @@ import io.jflannel.lab.LabSpec;
 import io.jflannel.lab.LabStoreKind;
 import io.jflannel.lab.LabTestSupport;
 import io.jflannel.lab.PeerDataplane;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -170,10 +169,5 @@ final class FaultSupport {
       Thread.currentThread().interrupt();
       throw new LabException("interrupted", e);
     }
-  }
-
-  /** A node's subnet.env path. */
-  static Path subnetFile(LabNode node) {
-    return node.subnetFile();
   }
 }

@@ -81,7 +81,8 @@ class ProcessFaultsIT {
     long startup = lab.startupTime(node).toMillis();
     daemon.stop();
     int kills = Integer.getInteger("jflannel.fault.kills", 12);
-    Random random = new Random(Long.getLong("jflannel.fault.seed", System.nanoTime()));
+    long seed = Long.getLong("jflannel.fault.seed", System.nanoTime());
+    Random random = new Random(seed);
     Map<String, Integer> outcomes = new TreeMap<>();
     for (int i = 0; i < kills; i++) {
       writeAtomically(file, old);
@@ -106,8 +107,8 @@ class ProcessFaultsIT {
     try (Stream<Path> s = Files.list(file.getParent())) {
       leftovers = s.filter(p -> p.getFileName().toString().endsWith(".tmp")).count();
     }
-    System.out.printf("%d SIGKILLs during start-up (write at ~%d ms): %s; %d temporary files"
-        + " left behind%n", kills, startup, outcomes, leftovers);
+    System.out.printf("%d SIGKILLs during start-up (write at ~%d ms, -Djflannel.fault.seed=%d):"
+        + " %s; %d temporary files left behind%n", kills, startup, seed, outcomes, leftovers);
     lab.startDaemon(node);
     assertEquals(fresh, Files.readString(file), "a clean start writes the complete file");
   }
