@@ -370,7 +370,8 @@ public final class Daemon implements AutoCloseable {
     try {
       file.write(envFile);
     } catch (IOException e) {
-      throw new FatalException("failed to write " + file.path() + ": " + e.getMessage(), e);
+      // SubnetFile's message already names the file and the cause ("cannot write F: ...").
+      throw new FatalException(e.getMessage(), e);
     }
   }
 
