@@ -90,6 +90,19 @@ public final class FlannelMetrics implements Metrics {
     count("flannel.rejected.peers", "Peer leases refused, by reason", "reason", reason);
   }
 
+  /**
+   * Exposes peer data the store could not parse as
+   * {@code flannel_rejected_peers_total{reason="malformed"}}, read from {@code source} at
+   * each scrape.
+   */
+  public void malformedPeers(java.util.function.LongSupplier source) {
+    io.micrometer.core.instrument.FunctionCounter.builder("flannel.rejected.peers", source,
+            s -> (double) s.getAsLong())
+        .description("Peer leases refused, by reason")
+        .tag("reason", "malformed")
+        .register(registry);
+  }
+
   private void count(String name, String description, String tag, String value) {
     Counter.builder(name).description(description).tag(tag, value).register(registry).increment();
   }

@@ -86,6 +86,7 @@ public final class EtcdSubnetManager implements io.jflannel.subnet.SubnetManager
   private final ScheduledExecutorService watchExecutor;
   private final Random random = new SecureRandom();
   private final List<LeaseWatch> watches = new ArrayList<>();
+  private final java.util.concurrent.atomic.AtomicLong malformed = new java.util.concurrent.atomic.AtomicLong();
 
   private volatile NetworkConfig config;
   private volatile Lease ownLease;
@@ -139,6 +140,15 @@ public final class EtcdSubnetManager implements io.jflannel.subnet.SubnetManager
 
   public EtcdOptions options() {
     return options;
+  }
+
+  /**
+   * How many times a key under the subnets prefix was skipped because its name or value did
+   * not parse (each listing or watch event that meets it counts once).
+   */
+  @Override
+  public long malformedPeers() {
+    return malformed.get();
   }
 
   /** When the daemon should call {@link #renewLease}: {@code renewMargin} before expiry. */
@@ -457,6 +467,7 @@ public final class EtcdSubnetManager implements io.jflannel.subnet.SubnetManager
     try {
       k = EtcdLeaseKey.parse(key.substring(subnetsPrefix().length()));
     } catch (IllegalArgumentException e) {
+      malformed.incrementAndGet();
       LOG.warn("skipping etcd key {}: {}", key, e.getMessage());
       return null;
     }
@@ -465,6 +476,7 @@ public final class EtcdSubnetManager implements io.jflannel.subnet.SubnetManager
       try {
         attrs = LeaseAttrsJson.read(text(rawValue));
       } catch (IllegalArgumentException e) {
+        malformed.incrementAndGet();
         LOG.warn("skipping etcd key {}: {}", key, e.getMessage());
         if (!keepBadValues) {
           return null;
