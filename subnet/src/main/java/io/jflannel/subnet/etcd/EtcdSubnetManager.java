@@ -87,6 +87,8 @@ public final class EtcdSubnetManager implements io.jflannel.subnet.SubnetManager
   private final Random random = new SecureRandom();
   private final List<LeaseWatch> watches = new ArrayList<>();
   private final java.util.concurrent.atomic.AtomicLong malformed = new java.util.concurrent.atomic.AtomicLong();
+  // Bad key versions already reported ("key@modRevision"): relistings do not warn or count again.
+  private final Set<String> reportedBad = java.util.concurrent.ConcurrentHashMap.newKeySet();
 
   private volatile NetworkConfig config;
   private volatile Lease ownLease;
@@ -143,8 +145,8 @@ public final class EtcdSubnetManager implements io.jflannel.subnet.SubnetManager
   }
 
   /**
-   * How many times a key under the subnets prefix was skipped because its name or value did
-   * not parse (each listing or watch event that meets it counts once).
+   * How many versions of keys under the subnets prefix were skipped because their name or
+   * value did not parse (a version met again by a later listing is not counted again).
    */
   @Override
   public long malformedPeers() {
@@ -467,8 +469,7 @@ public final class EtcdSubnetManager implements io.jflannel.subnet.SubnetManager
     try {
       k = EtcdLeaseKey.parse(key.substring(subnetsPrefix().length()));
     } catch (IllegalArgumentException e) {
-      malformed.incrementAndGet();
-      LOG.warn("skipping etcd key {}: {}", key, e.getMessage());
+      reportBad(key, mod, e);
       return null;
     }
     LeaseAttrs attrs = null;
@@ -476,14 +477,22 @@ public final class EtcdSubnetManager implements io.jflannel.subnet.SubnetManager
       try {
         attrs = LeaseAttrsJson.read(text(rawValue));
       } catch (IllegalArgumentException e) {
-        malformed.incrementAndGet();
-        LOG.warn("skipping etcd key {}: {}", key, e.getMessage());
+        reportBad(key, mod, e);
         if (!keepBadValues) {
           return null;
         }
       }
     }
     return new Entry(key, k, attrs, leaseId, mod, create);
+  }
+
+  private void reportBad(String key, long modRevision, IllegalArgumentException e) {
+    if (reportedBad.add(key + "@" + modRevision)) {
+      malformed.incrementAndGet();
+      LOG.warn("skipping etcd key {}: {}", key, e.getMessage());
+    } else {
+      LOG.debug("skipping etcd key {} (revision {}, reported before)", key, modRevision);
+    }
   }
 
   /**
