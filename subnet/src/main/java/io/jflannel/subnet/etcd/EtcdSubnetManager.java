@@ -749,8 +749,13 @@ public final class EtcdSubnetManager implements io.jflannel.subnet.SubnetManager
       return f.get(options.opTimeout().toMillis(), TimeUnit.MILLISECONDS);
     } catch (TimeoutException e) {
       f.cancel(true);
+      // jetcd keeps retrying a failed authentication until the deadline instead of failing,
+      // so a wrong password looks like a timeout: say so when credentials are in use.
+      String auth = options.username().isEmpty() ? ""
+          : "; authenticating as etcd user \"" + options.username()
+              + "\": wrong --etcd-username/--etcd-password also end this way";
       throw new SubnetException("etcd: " + what + " timed out after " + options.opTimeout().toSeconds()
-          + " s (endpoints " + options.endpoints() + ")", e);
+          + " s (endpoints " + options.endpoints() + auth + ")", e);
     } catch (ExecutionException e) {
       Throwable c = e.getCause() == null ? e : e.getCause();
       throw new SubnetException("etcd: " + what + " failed: " + c.getMessage(), c);
