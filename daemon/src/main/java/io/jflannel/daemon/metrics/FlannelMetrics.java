@@ -19,6 +19,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 public final class FlannelMetrics implements Metrics {
   private final PrometheusMeterRegistry registry;
   private final Map<String, AtomicInteger> peers = new ConcurrentHashMap<>();
+  private final java.util.List<Object> functionState = new java.util.concurrent.CopyOnWriteArrayList<>();
 
   /** A fresh registry, with {@code flannel_build_info{version}} set to 1. */
   public FlannelMetrics(String version) {
@@ -101,6 +102,8 @@ public final class FlannelMetrics implements Metrics {
         .description("Peer leases refused, by reason")
         .tag("reason", "malformed")
         .register(registry);
+    // micrometer holds function state weakly; without this the lambda is collected and reads 0
+    functionState.add(source);
   }
 
   private void count(String name, String description, String tag, String value) {
