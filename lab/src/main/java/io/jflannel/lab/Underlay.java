@@ -64,7 +64,7 @@ public final class Underlay {
     Exec.check("ip", "-n", ns, "link", "set", NODE_IFACE, "up");
     Exec.check("ip", "-n", ns, "route", "add", "default", "via", SWITCH_IP);
     // Nodes route pod traffic; the switch only bridges.
-    Exec.runIn(ns, "sh", "-c", "echo 1 > /proc/sys/net/ipv4/ip_forward").check();
+    Exec.runIn(ns, "sysctl", "-q", "-w", "net.ipv4.ip_forward=1").check();
     return new LabNode(index, ns, ip, dir);
   }
 

@@ -126,6 +126,7 @@ public final class Daemon implements AutoCloseable {
 
     SubnetManager subnets = subnetManager(previous.orElse(null));
     resources.push(subnets);
+    metrics.malformedPeers(subnets::malformedPeers);
     NetworkConfig config = networkConfig(subnets);
     LOG.info("network config: Network={} IPv6Network={} backend={}", config.network(),
         config.ipv6Network(), config.backend().type());
@@ -239,6 +240,12 @@ public final class Daemon implements AutoCloseable {
     var path = options.kube().netConfigPath();
     String json;
     try {
+      // Checked before reading so a runaway file (a log redirected by mistake) is not loaded.
+      long size = Files.size(path);
+      if (size > NetworkConfigParser.MAX_CONFIG_CHARS) {
+        throw new FatalException("network config " + path + " is too large: " + size
+            + " bytes, the limit is " + NetworkConfigParser.MAX_CONFIG_CHARS);
+      }
       json = Files.readString(path, StandardCharsets.UTF_8);
     } catch (java.nio.charset.MalformedInputException e) {
       throw new FatalException("network config " + path + " is not valid UTF-8", e);

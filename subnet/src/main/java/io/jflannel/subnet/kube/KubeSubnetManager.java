@@ -244,6 +244,11 @@ public final class KubeSubnetManager implements SubnetManager {
     return tracker.rejected();
   }
 
+  @Override
+  public long malformedPeers() {
+    return rejectedPeers();
+  }
+
   /** Stops the informer and the event thread. The client stays open. */
   @Override
   public void close() {
