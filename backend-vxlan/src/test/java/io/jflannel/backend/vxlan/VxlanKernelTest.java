@@ -233,6 +233,21 @@ class VxlanKernelTest {
   }
 
   @Test
+  void directRoutingUsesTheUnderlayForOnLinkPeers() throws Exception {
+    c = BackendCluster.start(3, true, "{\"Type\":\"vxlan\",\"DirectRouting\":true}");
+    c.reconcileAll();
+    String ns = c.lab.node(1).ns();
+    String routes = Sh.ip(ns, "route", "show");
+    assertTrue(routes.contains("10.244.2.0/24 via 192.0.2.2 dev eth0"), routes);
+    assertTrue(routes.contains("10.244.3.0/24 via 192.0.2.3 dev eth0"), routes);
+    assertEquals(List.of(), lines(Sh.ip(ns, "route", "show", "dev", "flannel.1")));
+    assertEquals(List.of(), lines(Sh.ip(ns, "neigh", "show", "dev", "flannel.1")));
+    assertEquals(List.of(), lines(Sh.ok("bridge", "-n", ns, "fdb", "show", "dev", "flannel.1")));
+    assertPing(1, 2);
+    assertPing(3, 1);
+  }
+
+  @Test
   void changedVtepMacReplacesEntriesWithoutStaleFdb() throws Exception {
     c = BackendCluster.start(3, false, VXLAN);
     c.reconcileAll();
