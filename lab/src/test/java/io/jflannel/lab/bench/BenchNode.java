@@ -191,6 +191,29 @@ final class BenchNode implements AutoCloseable {
     return Long.parseLong(f[11]) + Long.parseLong(f[12]);
   }
 
+  /** The threads of a process with the most CPU time, "name=ms" (from /proc/PID/task). */
+  static String topThreads(long pid, int count) throws IOException {
+    List<Map.Entry<String, Long>> all = new ArrayList<>();
+    try (var tasks = Files.list(Path.of("/proc/" + pid + "/task"))) {
+      for (Path t : tasks.toList()) {
+        try {
+          String stat = Files.readString(t.resolve("stat"));
+          String name = stat.substring(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+          String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+          all.add(Map.entry(name, (Long.parseLong(f[11]) + Long.parseLong(f[12])) * 10));
+        } catch (IOException | RuntimeException e) {
+          // the thread ended while we read it
+        }
+      }
+    }
+    Map<String, Long> byName = new java.util.TreeMap<>();
+    for (Map.Entry<String, Long> e : all) {
+      byName.merge(e.getKey().replaceAll("[0-9]+$", "N"), e.getValue(), Long::sum);
+    }
+    return byName.entrySet().stream().sorted(Map.Entry.<String, Long>comparingByValue().reversed()).limit(count)
+        .map(e -> e.getKey() + "=" + e.getValue()).reduce((a, b) -> a + " " + b).orElse("");
+  }
+
   /** Runs a command and returns its output (for jcmd). */
   static String run(String... cmd) throws Exception {
     Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
