@@ -22,6 +22,10 @@ public final class Flanneld {
 
   /** Process entry point. */
   public static void main(String[] args) {
+    if (Boolean.getBoolean("jflannel.cds.training")) {
+      CdsTraining.run();
+      System.exit(0);
+    }
     CommandLineOutcome outcome = FlagParser.parse(Arrays.asList(args), System.getenv());
     if (outcome instanceof CommandLineOutcome.Exit exit) {
       System.out.print(exit.stdout());

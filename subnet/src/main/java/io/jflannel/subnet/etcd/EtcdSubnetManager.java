@@ -341,8 +341,11 @@ public final class EtcdSubnetManager implements io.jflannel.subnet.SubnetManager
     }
     long created = r.getHeader().getRevision();
     // Dual stack: another node may hold one of our two subnets under a different pair. The
-    // older key wins; the txn above cannot see that case.
-    for (Entry e : list().entries()) {
+    // older key wins; the txn above cannot see that case. A single-stack key is the subnet
+    // itself, so the txn already settled it and the second listing (N leases parsed again
+    // at start-up) is skipped.
+    boolean dualStack = k.subnet() != null && k.ipv6Subnet() != null;
+    for (Entry e : dualStack ? list().entries() : List.<Entry>of()) {
       if (e.key().equals(keyText) || e.createRevision() >= created) {
         continue;
       }

@@ -1,0 +1,106 @@
+package io.jflannel.daemon;
+
+import io.etcd.jetcd.ByteSequence;
+import io.etcd.jetcd.Client;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.jflannel.daemon.flags.FlagParser;
+import io.jflannel.daemon.metrics.FlannelMetrics;
+import io.jflannel.netlink.Families;
+import io.jflannel.netlink.Netlink;
+import io.jflannel.netlink.RouteFilter;
+import io.jflannel.subnet.LeaseAttrsJson;
+import io.jflannel.subnet.NetworkConfigParser;
+import io.jflannel.subnet.kube.KubeClients;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.jar.JarFile;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The training run behind the AppCDS archive ({@code flanneld.jsa}): walks the start-up path
+ * without touching the host (flag parsing, logging, a netlink dump, JSON, the etcd and
+ * Kubernetes clients against a closed local port, metrics) and loads every jflannel class, so
+ * the JVM's dynamic archive holds the classes a real start loads. Selected by the system
+ * property {@code jflannel.cds.training=true}; the launcher's archive step sets it together
+ * with {@code -XX:ArchiveClassesAtExit}. See docs/decisions/0800.
+ */
+final class CdsTraining {
+  /** Nothing listens here; the clients fail fast after loading their connection classes. */
+  private static final String CLOSED = "http://127.0.0.1:1";
+
+  private CdsTraining() {
+  }
+
+  static void run() {
+    FlagParser.parse(List.of("--etcd-endpoints", CLOSED, "--iface", "eth0", "--ip-masq"), Map.of());
+    LoggerFactory.getLogger(CdsTraining.class).info("AppCDS training run (no host changes)");
+    quietly(() -> NetworkConfigParser.parse("{\"Network\":\"10.244.0.0/16\",\"Backend\":{\"Type\":\"vxlan\"}}"));
+    quietly(() -> LeaseAttrsJson.write(LeaseAttrsJson.read("{\"PublicIP\":\"192.0.2.1\",\"PublicIPv6\":null,"
+        + "\"BackendType\":\"vxlan\",\"BackendData\":{\"VNI\":1,\"VtepMAC\":\"0e:00:00:00:00:01\"}}")));
+    quietly(() -> new FlannelMetrics(Version.current()).scrape());
+    quietly(() -> {
+      if (Netlink.isAvailable()) {
+        try (Netlink nl = Netlink.open()) {
+          nl.links();
+          nl.routes(RouteFilter.main(Families.AF_INET));
+        }
+      }
+      return null;
+    });
+    quietly(() -> {
+      try (Client etcd = Client.builder().endpoints(CLOSED).build()) {
+        etcd.getKVClient().get(ByteSequence.from("/coreos.com/network/config", StandardCharsets.UTF_8))
+            .get(2, TimeUnit.SECONDS);
+      }
+      return null;
+    });
+    quietly(() -> {
+      try (KubernetesClient kube = KubeClients.create(CLOSED, null)) {
+        CompletableFuture.supplyAsync(() -> kube.nodes().withName("training").get()).get(2, TimeUnit.SECONDS);
+      }
+      return null;
+    });
+    loadOwnClasses();
+  }
+
+  /** Loads (without initializing) every class of the jflannel jars on the class path. */
+  private static void loadOwnClasses() {
+    ClassLoader loader = CdsTraining.class.getClassLoader();
+    for (String entry : System.getProperty("java.class.path").split(java.io.File.pathSeparator)) {
+      if (!entry.contains("jflannel-") || !entry.endsWith(".jar")) {
+        continue;
+      }
+      try (JarFile jar = new JarFile(Path.of(entry).toFile())) {
+        jar.stream().map(e -> e.getName())
+            .filter(n -> n.startsWith("io/jflannel/") && n.endsWith(".class") && !n.contains("module-info"))
+            .forEach(n -> {
+              try {
+                Class.forName(n.substring(0, n.length() - 6).replace('/', '.'), false, loader);
+              } catch (ClassNotFoundException | LinkageError e) {
+                // optional parts (e.g. a missing native library) do not belong in the archive
+              }
+            });
+      } catch (IOException e) {
+        // an unreadable jar only leaves its classes out of the archive
+      }
+    }
+  }
+
+  private interface Step {
+    Object run() throws Exception;
+  }
+
+  private static void quietly(Step step) {
+    try {
+      step.run();
+    } catch (Exception | LinkageError e) {
+      // expected: the clients cannot connect; what matters is the classes they loaded
+    }
+  }
+
+}
