@@ -26,6 +26,12 @@ class EtcdOutageIT extends StoreOutageSuite {
     return 2379;
   }
 
+  /** The full outage runs with etcd stopped; the partition (changes meanwhile) is half as long. */
+  @Override
+  Duration partitionOutage() {
+    return FaultSupport.outage().dividedBy(2);
+  }
+
   /**
    * etcd itself is stopped for the outage: every daemon loses its store, pods keep talking,
    * no kernel entry goes away, reconnects back off, and a node added after etcd is back

@@ -43,6 +43,11 @@ abstract class StoreOutageSuite {
 
   abstract int storePort();
 
+  /** How long the store stays cut off in the partition test. */
+  Duration partitionOutage() {
+    return FaultSupport.outage();
+  }
+
   @BeforeAll
   void up() {
     lab = FaultSupport.up(store() == LabStoreKind.ETCD ? "etcd" : "kube", 3, 1, LabBackend.VXLAN,
@@ -112,7 +117,7 @@ abstract class StoreOutageSuite {
   void storeUnreachableKeepsDataplaneAndCatchesUpAfterwards() {
     List<LabNode> cutOff = lab.nodes().subList(0, 2);
     LabNode leaving = lab.nodes().get(2);
-    Duration outage = FaultSupport.outage();
+    Duration outage = partitionOutage();
     Map<LabNode, String> kernel = new LinkedHashMap<>();
     cutOff.forEach(n -> kernel.put(n, FaultSupport.kernelDump(lab, n)));
     List<PingSession> pings = pingAcross(cutOff);
