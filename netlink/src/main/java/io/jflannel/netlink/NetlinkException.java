@@ -60,11 +60,4 @@ public class NetlinkException extends IOException {
   public String operation() {
     return operation;
   }
-
-  /** A copy describing a different operation (keeps errno, ext-ack and cause). */
-  public NetlinkException withOperation(String op) {
-    NetlinkException e = new NetlinkException(op, errno, extAck, getCause());
-    e.setStackTrace(getStackTrace());
-    return e;
-  }
 }

@@ -31,7 +31,8 @@ final class RtNetlink implements Netlink {
   static final int SOCKET_BUFFER_BYTES = 32 << 20;
   /** Kernel accounting of one queued ACK (skb truesize), generously rounded up. */
   static final int ACK_TRUESIZE_ESTIMATE = 1024;
-  static final int MAX_WINDOW = 4096;
+  /** Upper bound of the outstanding-request window; {@code -Djflannel.netlink.maxWindow=N} overrides (benchmarks). */
+  static final int MAX_WINDOW = Integer.getInteger("jflannel.netlink.maxWindow", 4096);
   static final int MIN_WINDOW = 16;
   static final int DUMP_ATTEMPTS = 10;
   private static final int TX_BYTES = 1 << 20;
@@ -59,18 +60,18 @@ final class RtNetlink implements Netlink {
   }
 
   static Netlink open(NetNs ns) throws NetlinkException {
-    return new RtNetlink(openSocket(ns, new int[0], 0), ns);
+    return new RtNetlink(openSocket(ns, new int[0], 0, SOCKET_BUFFER_BYTES), ns);
   }
 
-  static Transport openSocket(NetNs ns, int[] groups, int timeoutMs) throws NetlinkException {
+  static Transport openSocket(NetNs ns, int[] groups, int timeoutMs, int bufBytes) throws NetlinkException {
     if (!NativeSupport.isAvailable()) {
       Throwable cause = NativeSupport.unavailabilityCause();
       throw new NetlinkException("open netlink socket: native support unavailable (" + cause + ")", 0, null, cause);
     }
     if (ns == null) {
-      return NetlinkSocket.open(groups, SOCKET_BUFFER_BYTES, timeoutMs);
+      return NetlinkSocket.open(groups, bufBytes, timeoutMs);
     }
-    return NetnsThread.call(ns, () -> NetlinkSocket.open(groups, SOCKET_BUFFER_BYTES, timeoutMs));
+    return NetnsThread.call(ns, () -> NetlinkSocket.open(groups, bufBytes, timeoutMs));
   }
 
   /** Outstanding-request window used by {@link #apply} (for tests and benchmarks). */
@@ -568,6 +569,11 @@ final class RtNetlink implements Netlink {
 
   @Override
   public Subscription subscribe(Set<Group> groups, Consumer<NetlinkEvent> sink) throws NetlinkException {
+    return subscribe(groups, sink, SOCKET_BUFFER_BYTES);
+  }
+
+  /** {@link #subscribe} with a chosen receive buffer size (tests provoke overruns with a tiny one). */
+  Subscription subscribe(Set<Group> groups, Consumer<NetlinkEvent> sink, int bufBytes) throws NetlinkException {
     if (groups == null || groups.isEmpty()) {
       throw new IllegalArgumentException("subscribe: no groups given");
     }
@@ -575,7 +581,7 @@ final class RtNetlink implements Netlink {
       throw new IllegalArgumentException("subscribe: sink is null");
     }
     int[] ids = groups.stream().mapToInt(Group::id).toArray();
-    Transport t = openSocket(ns, ids, EventSubscription.POLL_MS);
+    Transport t = openSocket(ns, ids, EventSubscription.POLL_MS, bufBytes);
     return EventSubscription.start(t, sink, ns == null ? "current" : ns.name());
   }
 

@@ -159,12 +159,12 @@ public final class Daemon implements AutoCloseable {
       addBlackholeRoutes(netlink, lease);
     }
     writeSubnetFile(subnetFile, config, net);
+    // Upstream's readiness contract: ready as soon as the CNI plugin can read subnet.env.
+    readiness.markReady();
 
     net.start();
     watchPeers(subnets, net);
     scheduleRenewal(subnets);
-
-    readiness.markReady();
     try {
       subnets.markNetworkReady();
     } catch (SubnetException e) {
