@@ -112,9 +112,9 @@ class EtcdBadPeerCatalogueTest {
     }
 
     List<LeaseEvent> next() throws InterruptedException {
-      List<LeaseEvent> b = batches.poll(15, TimeUnit.SECONDS);
+      List<LeaseEvent> b = batches.poll(30, TimeUnit.SECONDS);
       if (b == null) {
-        throw new AssertionError("no lease events within 15 s");
+        throw new AssertionError("no lease events within 30 s");
       }
       return b;
     }
