@@ -761,11 +761,22 @@ public final class EtcdSubnetManager implements io.jflannel.subnet.SubnetManager
           + " s (endpoints " + options.endpoints() + auth + ")", e);
     } catch (ExecutionException e) {
       Throwable c = e.getCause() == null ? e : e.getCause();
-      throw new SubnetException("etcd: " + what + " failed: " + c.getMessage(), c);
+      String why = String.valueOf(c.getMessage());
+      if (!options.username().isEmpty() && looksLikeAuthFailure(why)) {
+        why += " (authentication as etcd user \"" + options.username()
+            + "\" failed: check --etcd-username/--etcd-password)";
+      }
+      throw new SubnetException("etcd: " + what + " failed: " + why, c);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new SubnetException("etcd: " + what + " interrupted", e);
     }
+  }
+
+  private static boolean looksLikeAuthFailure(String message) {
+    String m = message.toLowerCase(java.util.Locale.ROOT);
+    return m.contains("unauthenticated") || m.contains("authentication failed")
+        || m.contains("invalid user id or password") || m.contains("invalid auth token");
   }
 
   private static ByteSequence bytes(String s) {

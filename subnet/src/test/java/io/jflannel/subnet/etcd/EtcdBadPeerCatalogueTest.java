@@ -45,7 +45,10 @@ import org.slf4j.LoggerFactory;
  * both in the first listing and when it arrives through the watch.
  */
 class EtcdBadPeerCatalogueTest {
-  private static final String CONFIG = "{\"Network\":\"10.244.0.0/16\",\"Backend\":{\"Type\":\"vxlan\"}}";
+  // Our own random subnet is kept away from the peers' 10.244.2-6.x, or a peer write could
+  // land on our own key.
+  private static final String CONFIG = "{\"Network\":\"10.244.0.0/16\",\"SubnetMin\":\"10.244.100.0\","
+      + "\"SubnetMax\":\"10.244.200.0\",\"Backend\":{\"Type\":\"vxlan\"}}";
   private static final String GOOD = "{\"PublicIP\":\"192.0.2.2\",\"PublicIPv6\":null,\"BackendType\":\"vxlan\","
       + "\"BackendData\":{\"VNI\":1,\"VtepMAC\":\"2a:00:00:00:00:02\"}}";
   private static final AtomicInteger PREFIXES = new AtomicInteger();
@@ -112,9 +115,9 @@ class EtcdBadPeerCatalogueTest {
     }
 
     List<LeaseEvent> next() throws InterruptedException {
-      List<LeaseEvent> b = batches.poll(15, TimeUnit.SECONDS);
+      List<LeaseEvent> b = batches.poll(30, TimeUnit.SECONDS);
       if (b == null) {
-        throw new AssertionError("no lease events within 15 s");
+        throw new AssertionError("no lease events within 30 s");
       }
       return b;
     }

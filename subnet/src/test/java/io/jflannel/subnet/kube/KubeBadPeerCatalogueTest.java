@@ -57,6 +57,8 @@ class KubeBadPeerCatalogueTest {
   static Stream<Arguments> badNodes() {
     return Stream.of(
         Arguments.of("K-BACKEND-DATA-NOT-JSON", Map.of(P + "backend-data", "{\"VNI\":1,\"VtepMAC\":"), null, "backend-data"),
+        Arguments.of("K-BACKEND-DATA-TRAILING", Map.of(P + "backend-data", "{\"VNI\":1,\"VtepMAC\":\"2a:00:00:00:00:0a\"} junk"), null, "backend-data"),
+        Arguments.of("K-BACKEND-DATA-DUPLICATE-KEY", Map.of(P + "backend-data", "{\"VtepMAC\":\"2a:00:00:00:00:0a\",\"VtepMAC\":\"2a:00:00:00:00:0b\"}"), null, "backend-data"),
         Arguments.of("K-BACKEND-DATA-MISSING", Map.of(P + "backend-data", ""), null, "backend-data"),
         Arguments.of("K-BACKEND-TYPE-MISSING", Map.of(P + "backend-type", ""), null, "backend-type"),
         Arguments.of("K-PUBLIC-IP-MISSING", Map.of(P + "public-ip", ""), null, "public-ip"),
