@@ -15,6 +15,7 @@ import io.jflannel.netlink.Route;
 import io.jflannel.netlink.Subscription;
 import io.jflannel.subnet.Lease;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.Collection;
 import java.util.EnumSet;
 import java.util.HashMap;
@@ -65,6 +66,15 @@ public final class ReconcilingNetwork implements Network {
   private Set<String> accepted = Set.of();
   private Map<String, Rejection> rejected = Map.of();
   private volatile Desired desired = Desired.EMPTY;
+  /**
+   * What the last pass left in the kernel when it finished without errors, else null. A
+   * reconcile (the desired peers changed) diffs against it instead of dumping: between two
+   * passes the kernel can only drift through changes the notifications report, and those
+   * schedule a dumping repair pass. Guarded by passLock.
+   */
+  private Map<String, PeerObjects> programmed;
+  /** The mapping of each accepted lease in the last pass, reused while the lease is unchanged. */
+  private Map<Lease, PeerObjects> mapped = Map.of();
   private volatile boolean closed;
 
   private final AtomicBoolean passScheduled = new AtomicBoolean();
@@ -272,15 +282,29 @@ public final class ReconcilingNetwork implements Network {
       for (ObjectKind k : deviceFixes) {
         listener.repaired(k, 1);
       }
+      if (!deviceFixes.isEmpty()) {
+        // A recreated device has a new index: nothing cached describes the kernel any more.
+        mapped = Map.of();
+        programmed = null;
+      }
+      Map<String, PeerObjects> believed = trigger == null ? programmed : null;
+      programmed = null; // until this pass ends cleanly
       PeerValidator.Outcome verdict = validator.validate(desiredPeers, accepted);
       reportRejections(verdict.rejected());
       Map<String, PeerObjects> want = new LinkedHashMap<>();
+      Map<Lease, PeerObjects> nowMapped = new HashMap<>();
       for (Lease peer : verdict.accepted()) {
-        want.put(peer.key(), dataplane.map(peer));
+        PeerObjects objects = mapped.get(peer);
+        if (objects == null) {
+          objects = dataplane.map(peer);
+        }
+        nowMapped.put(peer, objects);
+        want.put(peer.key(), objects);
       }
+      mapped = nowMapped;
       accepted = Set.copyOf(want.keySet());
       desired = index(want);
-      ReconcilePlan plan = ReconcilePlanner.plan(want, dataplane.dumpOwned());
+      ReconcilePlan plan = ReconcilePlanner.plan(want, believed != null ? owned(believed) : dataplane.dumpOwned());
       // A failed peer leaves the desired index before its undo, so the undo's notifications
       // do not schedule a pass that would fail again at once; the slower retry takes it.
       PlanRunner.Outcome out = plan.isEmpty() ? null : PlanRunner.run(netlink, plan, failed -> {
@@ -290,6 +314,9 @@ public final class ReconcilingNetwork implements Network {
       });
       if (trigger != null) {
         listener.resync(trigger);
+      }
+      if (out == null || out.errors().isEmpty()) {
+        programmed = want;
       }
       if (out == null) {
         listener.peersProgrammed(want.size());
@@ -353,6 +380,19 @@ public final class ReconcilingNetwork implements Network {
       }
     });
     rejected = Map.copyOf(now);
+  }
+
+  /** The objects a clean pass left behind, in the shape of a dump. */
+  private static OwnedObjects owned(Map<String, PeerObjects> programmed) {
+    List<Route> routes = new ArrayList<>(programmed.size());
+    List<Neigh> neighs = new ArrayList<>(programmed.size());
+    List<FdbEntry> fdb = new ArrayList<>(programmed.size());
+    for (PeerObjects p : programmed.values()) {
+      routes.addAll(p.routes());
+      neighs.addAll(p.neighs());
+      fdb.addAll(p.fdb());
+    }
+    return new OwnedObjects(routes, neighs, fdb);
   }
 
   private static Desired index(Map<String, PeerObjects> want) {
