@@ -15,6 +15,7 @@ import io.jflannel.netlink.Route;
 import io.jflannel.netlink.Subscription;
 import io.jflannel.subnet.Lease;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.Collection;
 import java.util.EnumSet;
 import java.util.HashMap;
@@ -65,6 +66,15 @@ public final class ReconcilingNetwork implements Network {
   private Set<String> accepted = Set.of();
   private Map<String, Rejection> rejected = Map.of();
   private volatile Desired desired = Desired.EMPTY;
+  /**
+   * What the last pass left in the kernel when it finished without errors, else null. A
+   * reconcile (the desired peers changed) diffs against it instead of dumping: between two
+   * passes the kernel can only drift through changes the notifications report, and those
+   * schedule a dumping repair pass. Guarded by passLock.
+   */
+  private Map<String, PeerObjects> programmed;
+  /** The mapping of each accepted lease in the last pass, reused while the lease is unchanged. */
+  private Map<Lease, PeerObjects> mapped = Map.of();
   private volatile boolean closed;
   /**
    * Whether the desired peers are known. Until the first {@link #reconcile}, repair passes do
@@ -314,23 +324,29 @@ public final class ReconcilingNetwork implements Network {
       for (ObjectKind k : deviceFixes) {
         listener.repaired(k, 1);
       }
-      long tPrepared = System.nanoTime();
+      if (!deviceFixes.isEmpty()) {
+        // A recreated device has a new index: nothing cached describes the kernel any more.
+        mapped = Map.of();
+        programmed = null;
+      }
+      Map<String, PeerObjects> believed = trigger == null ? programmed : null;
+      programmed = null; // until this pass ends cleanly
       PeerValidator.Outcome verdict = validator.validate(desiredPeers, accepted);
       reportRejections(verdict.rejected());
       Map<String, PeerObjects> want = new LinkedHashMap<>();
-      verdict.accepted().forEach((key, peer) -> want.put(key, dataplane.map(peer)));
+      Map<Lease, PeerObjects> nowMapped = new HashMap<>();
+      verdict.accepted().forEach((key, peer) -> {
+        PeerObjects objects = mapped.get(peer);
+        if (objects == null) {
+          objects = dataplane.map(peer);
+        }
+        nowMapped.put(peer, objects);
+        want.put(key, objects);
+      });
+      mapped = nowMapped;
       accepted = Set.copyOf(want.keySet());
       desired = index(want);
-      long tMapped = System.nanoTime();
-      OwnedObjects have = dataplane.dumpOwned();
-      long tDumped = System.nanoTime();
-      ReconcilePlan plan = ReconcilePlanner.plan(want, have);
-      long tPlanned = System.nanoTime();
-      if (LOG.isDebugEnabled()) {
-        LOG.debug("{} pass phases: prepare {} us, validate+map {} us, dump {} us, diff {} us, {} requests",
-            label(trigger), (tPrepared - t0) / 1000, (tMapped - tPrepared) / 1000, (tDumped - tMapped) / 1000,
-            (tPlanned - tDumped) / 1000, plan.size());
-      }
+      ReconcilePlan plan = ReconcilePlanner.plan(want, believed != null ? owned(believed) : dataplane.dumpOwned());
       if (LOG.isTraceEnabled() && !plan.isEmpty()) {
         LOG.trace("plan: {}", plan);
       }
@@ -343,6 +359,9 @@ public final class ReconcilingNetwork implements Network {
       });
       if (trigger != null) {
         listener.resync(trigger);
+      }
+      if (out == null || out.errors().isEmpty()) {
+        programmed = want;
       }
       if (out == null) {
         listener.peersProgrammed(want.size());
@@ -408,6 +427,19 @@ public final class ReconcilingNetwork implements Network {
       }
     });
     rejected = Map.copyOf(now);
+  }
+
+  /** The objects a clean pass left behind, in the shape of a dump. */
+  private static OwnedObjects owned(Map<String, PeerObjects> programmed) {
+    List<Route> routes = new ArrayList<>(programmed.size());
+    List<Neigh> neighs = new ArrayList<>(programmed.size());
+    List<FdbEntry> fdb = new ArrayList<>(programmed.size());
+    for (PeerObjects p : programmed.values()) {
+      routes.addAll(p.routes());
+      neighs.addAll(p.neighs());
+      fdb.addAll(p.fdb());
+    }
+    return new OwnedObjects(routes, neighs, fdb);
   }
 
   private static Desired index(Map<String, PeerObjects> want) {

@@ -173,6 +173,32 @@ class ReconcilingNetworkTest {
   }
 
   @Test
+  void reconcileAfterACleanPassDiffsAgainstItInsteadOfDumping() {
+    net.reconcile(List.of(p2));
+    int dumps = dp.dumps.get();
+    assertEquals(1, dumps, "the first pass reads the kernel");
+    net.reconcile(List.of(p2, p3));
+    net.reconcile(List.of(p3));
+    assertEquals(dumps, dp.dumps.get(), "peer changes after a clean pass need no dump");
+    assertEquals(1, nl.routes.size());
+    assertEquals(1, nl.neighs.size());
+    assertEquals(1, nl.fdb.size());
+    net.resyncNow();
+    assertEquals(dumps + 1, dp.dumps.get(), "a resync always reads the kernel");
+  }
+
+  @Test
+  void aPassWithErrorsMakesTheNextReconcileReadTheKernel() {
+    nl.failWith = op -> op instanceof io.jflannel.netlink.NetlinkOp.RouteReplace ? 101 : 0;
+    net.reconcile(List.of(p2));
+    nl.failWith = op -> 0;
+    int dumps = dp.dumps.get();
+    net.reconcile(List.of(p2, p3));
+    assertEquals(dumps + 1, dp.dumps.get(), "after a failed pass the kernel state is unknown");
+    assertEquals(2, nl.routes.size());
+  }
+
+  @Test
   void failuresAreCountedAndRetried() throws Exception {
     nl.failWith = op -> op instanceof io.jflannel.netlink.NetlinkOp.RouteReplace ? 101 : 0;
     net.start();

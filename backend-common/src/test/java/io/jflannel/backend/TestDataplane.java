@@ -17,6 +17,8 @@ import java.util.Set;
 
 /** A vxlan-shaped dataplane on a fixed device index, for engine tests without a kernel. */
 final class TestDataplane implements Dataplane {
+  /** How many times a pass read the kernel state. */
+  final java.util.concurrent.atomic.AtomicInteger dumps = new java.util.concurrent.atomic.AtomicInteger();
   static final int DEV = 5;
   final Netlink nl;
   final IpNet network;
@@ -66,6 +68,7 @@ final class TestDataplane implements Dataplane {
 
   @Override
   public OwnedObjects dumpOwned() throws NetlinkException {
+    dumps.incrementAndGet();
     return new OwnedObjects(
         nl.routes(RouteFilter.mainOnLink(DEV)).stream().filter(this::owns).toList(),
         nl.neighs(DEV, 2).stream().filter(this::owns).toList(),

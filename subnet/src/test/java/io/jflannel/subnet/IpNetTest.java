@@ -87,6 +87,27 @@ class IpNetTest {
   }
 
   @Test
+  void ipv4FastPathsAgreeWithTheIpAddressLibrary() throws Exception {
+    java.util.Random rnd = new java.util.Random(42);
+    for (int i = 0; i < 20_000; i++) {
+      // few distinct high bits, so that containment and overlap are frequent
+      byte[] a = {10, (byte) rnd.nextInt(4), (byte) rnd.nextInt(256), (byte) rnd.nextInt(256)};
+      byte[] b = {10, (byte) rnd.nextInt(4), (byte) rnd.nextInt(256), (byte) rnd.nextInt(256)};
+      IpNet x = new IpNet(java.net.InetAddress.getByAddress(a), rnd.nextInt(33));
+      IpNet y = new IpNet(java.net.InetAddress.getByAddress(b), rnd.nextInt(33));
+      inet.ipaddr.IPAddress lx = new inet.ipaddr.IPAddressString(x.address().getHostAddress()).getAddress()
+          .toPrefixBlock(x.prefixLength());
+      inet.ipaddr.IPAddress ly = new inet.ipaddr.IPAddressString(y.address().getHostAddress()).getAddress()
+          .toPrefixBlock(y.prefixLength());
+      inet.ipaddr.IPAddress hostY = new inet.ipaddr.IPAddressString(y.address().getHostAddress()).getAddress();
+      assertEquals(lx.contains(ly), x.contains(y), x + " contains " + y);
+      assertEquals(lx.overlaps(ly), x.overlaps(y), x + " overlaps " + y);
+      assertEquals(lx.contains(hostY), x.contains(y.address()), x + " contains " + y.address());
+      assertEquals(hostY.toCanonicalString(), IpNet.format(y.address()));
+    }
+  }
+
+  @Test
   void containsAndOverlaps() throws Exception {
     IpNet net = IpNet.parse("10.244.0.0/16");
     assertTrue(net.contains(ip("10.244.255.255")));
