@@ -190,8 +190,8 @@ public final class DaemonBench {
     String heap = BenchNode.run("jcmd", Long.toString(pid), "GC.heap_info").lines()
         .filter(l -> l.contains("total") || l.contains("Metaspace") || l.contains("class space"))
         .map(String::strip).reduce((a, b) -> a + " | " + b).orElse("?");
-    System.out.printf(Locale.ROOT, "%-28s RSS %6.1f MiB (target <= 96 MiB: %s); heap: %s%n", when, rss / 1024.0,
-        rss <= 96 * 1024 ? "MET" : "NOT MET", heap);
+    System.out.printf(Locale.ROOT, "%-28s RSS %6.1f MiB (%s; target <= 96 MiB: %s); heap: %s%n", when, rss / 1024.0,
+        BenchNode.rssSplit(pid), rss <= 96 * 1024 ? "MET" : "NOT MET", heap);
   }
 
   // ---- convergence latency -------------------------------------------------------------
