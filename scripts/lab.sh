@@ -25,7 +25,9 @@ done
 
 scripts/install-deps.sh
 
-if [ "$build" = 1 ] || [ ! -x daemon/target/flanneld ] || [ ! -x lab/target/lab ]; then
+need_daemon=1
+[ "${args[0]:-}" = "down" ] && need_daemon=0   # removing a lab needs only the lab launcher
+if [ "$build" = 1 ] || [ ! -x lab/target/lab ] || { [ "$need_daemon" = 1 ] && [ ! -x daemon/target/flanneld ]; }; then
   echo "building (mvn -B -q install -DskipTests) ..."
   mvn -B -q install -DskipTests
 fi

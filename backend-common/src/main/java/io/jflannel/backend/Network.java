@@ -17,6 +17,9 @@ public interface Network extends AutoCloseable {
    * deletes entries of peers not in the set. Level-triggered and thread-safe; returns when
    * the pass is done. Invalid peers are rejected (logged, counted) and never programmed.
    * Kernel failures are logged, counted and retried later; they are not thrown.
+   *
+   * <p>Call it first with the complete peer set (the watcher's first snapshot): peers missing
+   * from it lose their entries. Until the first call, repair and resync leave the kernel alone.
    */
   void reconcile(Collection<Lease> peers);
 

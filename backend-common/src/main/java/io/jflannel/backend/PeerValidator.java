@@ -26,8 +26,6 @@ import java.util.function.Function;
  * newcomer can never push out a working peer and the outcome does not depend on input order.
  */
 public final class PeerValidator {
-  private static final BigInteger ONE = BigInteger.ONE;
-
   private final IpNet network;
   private final IpNet ownSubnet;
   private final String backendType;
@@ -58,50 +56,59 @@ public final class PeerValidator {
   /**
    * The outcome of one validation.
    *
-   * @param accepted peers to program, in evaluation order
+   * @param accepted peers to program by lease key, in evaluation order
    * @param rejected refused peers by lease key, with the reason
    */
-  public record Outcome(List<Lease> accepted, Map<String, Rejection> rejected) {
+  public record Outcome(Map<String, Lease> accepted, Map<String, Rejection> rejected) {
+  }
+
+  /** Validates a full set of peers (keys computed here). */
+  public Outcome validate(Collection<Lease> peers, Set<String> previouslyAccepted) {
+    Map<String, Lease> byKey = new LinkedHashMap<>();
+    for (Lease l : peers) {
+      byKey.putIfAbsent(l.key(), l);
+    }
+    return validate(byKey, previouslyAccepted);
   }
 
   /**
    * Validates a full set of peers.
    *
-   * @param peers              the desired peers
+   * @param peers              the desired peers by lease key
    * @param previouslyAccepted keys of the peers accepted by the previous call (they win overlaps)
    */
-  public Outcome validate(Collection<Lease> peers, Set<String> previouslyAccepted) {
-    List<Lease> ordered = new ArrayList<>(peers);
-    ordered.sort(Comparator.<Lease, Boolean>comparing(l -> !previouslyAccepted.contains(l.key()))
-        .thenComparing(Lease::key));
-    List<Lease> accepted = new ArrayList<>();
+  public Outcome validate(Map<String, Lease> peers, Set<String> previouslyAccepted) {
+    List<String> order = new ArrayList<>(peers.keySet());
+    order.sort(Comparator.<String, Boolean>comparing(k -> !previouslyAccepted.contains(k))
+        .thenComparing(Comparator.naturalOrder()));
+    Map<String, Lease> accepted = new LinkedHashMap<>();
     Map<String, Rejection> rejected = new LinkedHashMap<>();
     // Accepted subnets as disjoint address ranges keyed by first address.
     TreeMap<BigInteger, AcceptedRange> ranges = new TreeMap<>();
     Map<String, String> claims = new HashMap<>();
-    for (Lease peer : ordered) {
+    for (String key : order) {
+      Lease peer = peers.get(key);
       Rejection r = checkAlone(peer);
+      String claimed = r == null && claim != null ? claim.apply(peer) : null;
       if (r == null) {
-        BigInteger first = first(peer.subnet());
-        BigInteger last = last(peer.subnet());
-        Map.Entry<BigInteger, AcceptedRange> below = ranges.floorEntry(last);
-        if (below != null && below.getValue().last.compareTo(first) >= 0) {
+        AddressRange range = AddressRange.of(peer.subnet());
+        Map.Entry<BigInteger, AcceptedRange> below = ranges.floorEntry(range.last());
+        if (below != null && below.getValue().last.compareTo(range.first()) >= 0) {
           r = new Rejection(RejectReason.SUBNET_OVERLAPS_PEER, "subnet " + peer.subnet()
               + " overlaps " + below.getValue().subnet + " of peer " + below.getValue().key);
-        } else if (claim != null && claims.containsKey(claim.apply(peer))) {
-          r = new Rejection(RejectReason.BACKEND_DATA_INVALID,
-              claim.apply(peer) + " is already used by peer " + claims.get(claim.apply(peer)));
+        } else if (claimed != null && claims.containsKey(claimed)) {
+          r = new Rejection(RejectReason.BACKEND_DATA_INVALID, claimed + " is already used by peer " + claims.get(claimed));
         } else {
-          ranges.put(first, new AcceptedRange(last, peer.subnet(), peer.key()));
-          if (claim != null) {
-            claims.put(claim.apply(peer), peer.key());
+          ranges.put(range.first(), new AcceptedRange(range.last(), peer.subnet(), key));
+          if (claimed != null) {
+            claims.put(claimed, key);
           }
         }
       }
       if (r == null) {
-        accepted.add(peer);
-      } else if (!rejected.containsKey(peer.key())) {
-        rejected.put(peer.key(), r);
+        accepted.put(key, peer);
+      } else {
+        rejected.put(key, r);
       }
     }
     return new Outcome(accepted, rejected);
@@ -162,26 +169,21 @@ public final class PeerValidator {
     return null;
   }
 
-  /** True when {@code inner} lies inside {@code outer} (same family assumed). */
+  /** True when {@code inner} lies inside {@code outer}. */
   static boolean within(IpNet outer, IpNet inner) {
-    return inner.prefixLength() >= outer.prefixLength()
-        && first(outer).compareTo(first(inner)) <= 0 && last(outer).compareTo(last(inner)) >= 0;
+    return AddressRange.of(outer).contains(AddressRange.of(inner));
   }
 
   /** True when the two prefixes share an address. */
   static boolean overlap(IpNet a, IpNet b) {
-    return a.isIpv4() == b.isIpv4()
-        && first(a).compareTo(last(b)) <= 0 && first(b).compareTo(last(a)) <= 0;
+    return AddressRange.of(a).overlaps(AddressRange.of(b));
   }
 
   static BigInteger first(IpNet n) {
-    BigInteger v = new BigInteger(1, n.address().getAddress());
-    int host = n.bitCount() - n.prefixLength();
-    return v.shiftRight(host).shiftLeft(host);
+    return AddressRange.of(n).first();
   }
 
   static BigInteger last(IpNet n) {
-    int host = n.bitCount() - n.prefixLength();
-    return first(n).add(ONE.shiftLeft(host)).subtract(ONE);
+    return AddressRange.of(n).last();
   }
 }

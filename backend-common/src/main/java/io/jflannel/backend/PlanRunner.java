@@ -35,9 +35,11 @@ public final class PlanRunner {
    * @param deleted     stale objects deleted (or already gone), per kind
    * @param failedPeers peers left unprogrammed, with the first error
    * @param errors      every request failure that matters (not ENOENT on delete)
+   * @param staleErrors the failures among the stale deletes (also in {@code errors})
    */
   public record Outcome(int requests, Map<ObjectKind, Integer> added, Map<ObjectKind, Integer> deleted,
-                        Map<String, NetlinkException> failedPeers, List<NetlinkException> errors) {
+                        Map<String, NetlinkException> failedPeers, List<NetlinkException> errors,
+                        List<NetlinkException> staleErrors) {
     public int addedTotal() {
       return added.values().stream().mapToInt(Integer::intValue).sum();
     }
@@ -64,6 +66,7 @@ public final class PlanRunner {
     Map<ObjectKind, Integer> deleted = new EnumMap<>(ObjectKind.class);
     Map<String, NetlinkException> failed = new LinkedHashMap<>();
     List<NetlinkException> errors = new ArrayList<>();
+    List<NetlinkException> staleErrors = new ArrayList<>();
     Map<String, List<NetlinkOp>> done = new LinkedHashMap<>();
 
     List<Function<ReconcilePlan.PeerSteps, List<NetlinkOp>>> phases =
@@ -131,6 +134,7 @@ public final class PlanRunner {
         if (!isGone(f.error())) {
           bad[f.index()] = true;
           errors.add(f.error());
+          staleErrors.add(f.error());
         }
       }
       for (int i = 0; i < bad.length; i++) {
@@ -139,7 +143,7 @@ public final class PlanRunner {
         }
       }
     }
-    return new Outcome(requests, added, deleted, failed, errors);
+    return new Outcome(requests, added, deleted, failed, errors, staleErrors);
   }
 
   /** True for "no such object" answers to a delete. */

@@ -29,7 +29,6 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicReference;
-import java.util.stream.Collectors;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -62,7 +61,8 @@ public final class ReconcilingNetwork implements Network {
   private final ScheduledExecutorService scheduler;
 
   private final Object passLock = new Object();
-  private List<Lease> desiredPeers = List.of();
+  /** Desired peers by lease key (keys are computed once per reconcile call, not per pass). */
+  private Map<String, Lease> desiredPeers = Map.of();
   private Set<String> accepted = Set.of();
   private Map<String, Rejection> rejected = Map.of();
   private volatile Desired desired = Desired.EMPTY;
@@ -76,6 +76,11 @@ public final class ReconcilingNetwork implements Network {
   /** The mapping of each accepted lease in the last pass, reused while the lease is unchanged. */
   private Map<Lease, PeerObjects> mapped = Map.of();
   private volatile boolean closed;
+  /**
+   * Whether the desired peers are known. Until the first {@link #reconcile}, repair passes do
+   * nothing: an empty desired set would delete every peer left programmed by the previous run.
+   */
+  private boolean seeded;
 
   private final AtomicBoolean passScheduled = new AtomicBoolean();
   private final AtomicBoolean retryScheduled = new AtomicBoolean();
@@ -127,9 +132,18 @@ public final class ReconcilingNetwork implements Network {
 
   @Override
   public void reconcile(Collection<Lease> peers) {
-    List<Lease> copy = List.copyOf(peers);
+    Map<String, Lease> copy = new LinkedHashMap<>();
+    for (Lease l : peers) {
+      copy.putIfAbsent(l.key(), l);
+    }
     synchronized (passLock) {
+      if (closed) {
+        // A watcher that has not stopped yet must not change a dataplane we handed over.
+        LOG.debug("ignoring reconcile of {} peers after close", copy.size());
+        return;
+      }
       desiredPeers = copy;
+      seeded = true;
       pass(null);
     }
   }
@@ -139,18 +153,33 @@ public final class ReconcilingNetwork implements Network {
     if (closed) {
       throw new IllegalStateException("network is closed");
     }
+    subscribe();
+    long period = resyncInterval.toMillis();
+    scheduler.scheduleWithFixedDelay(() -> {
+      Subscription sub = subscription;
+      if (sub == null || !sub.isOpen()) {
+        subscribe(); // the notification socket died or never opened: try again, the pass below covers the gap
+      }
+      schedule(ResyncKind.PERIODIC, Duration.ZERO);
+    }, period, period, TimeUnit.MILLISECONDS);
+  }
+
+  private void subscribe() {
+    if (closed) {
+      return;
+    }
     try {
       subscription = netlink.subscribe(
           EnumSet.of(Group.LINK, Group.NEIGH, Group.IPV4_ROUTE, Group.IPV4_IFADDR), this::onEvent);
+      if (closed) {
+        subscription.close();
+      }
     } catch (NetlinkException e) {
       // Repair then relies on the periodic resync alone; say so loudly.
       LOG.warn("cannot subscribe to netlink notifications ({}); lost entries are only restored by the {} s resync",
           e.getMessage(), resyncInterval.toSeconds());
       listener.netlinkError(e.errnoName());
     }
-    long period = resyncInterval.toMillis();
-    scheduler.scheduleWithFixedDelay(() -> schedule(ResyncKind.PERIODIC, Duration.ZERO),
-        period, period, TimeUnit.MILLISECONDS);
   }
 
   @Override
@@ -185,7 +214,9 @@ public final class ReconcilingNetwork implements Network {
   /** Runs a full pass now on the caller's thread, as the periodic resync would. */
   public void resyncNow() {
     synchronized (passLock) {
-      pass(ResyncKind.PERIODIC);
+      if (seeded) {
+        pass(ResyncKind.PERIODIC);
+      }
     }
   }
 
@@ -238,7 +269,7 @@ public final class ReconcilingNetwork implements Network {
     if (closed) {
       return;
     }
-    pendingKind.accumulateAndGet(kind, (a, b) -> a == null ? b : a.ordinal() <= b.ordinal() ? a : b);
+    pendingKind.accumulateAndGet(kind, (a, b) -> a == null || severity(b) > severity(a) ? b : a);
     if (passScheduled.compareAndSet(false, true)) {
       try {
         scheduler.schedule(this::scheduledPass, delay.toNanos(), TimeUnit.NANOSECONDS);
@@ -248,11 +279,22 @@ public final class ReconcilingNetwork implements Network {
     }
   }
 
+  /** Which reason names a coalesced pass: the most severe one that asked for it. */
+  private static int severity(ResyncKind k) {
+    return switch (k) {
+      case OVERRUN -> 4;
+      case DEVICE -> 3;
+      case EVENT -> 2;
+      case RETRY -> 1;
+      case PERIODIC -> 0;
+    };
+  }
+
   private void scheduledPass() {
     passScheduled.set(false);
     ResyncKind kind = pendingKind.getAndSet(null);
     synchronized (passLock) {
-      if (!closed) {
+      if (!closed && seeded) {
         pass(kind == null ? ResyncKind.EVENT : kind);
       }
     }
@@ -293,19 +335,22 @@ public final class ReconcilingNetwork implements Network {
       reportRejections(verdict.rejected());
       Map<String, PeerObjects> want = new LinkedHashMap<>();
       Map<Lease, PeerObjects> nowMapped = new HashMap<>();
-      for (Lease peer : verdict.accepted()) {
+      verdict.accepted().forEach((key, peer) -> {
         PeerObjects objects = mapped.get(peer);
         if (objects == null) {
           objects = dataplane.map(peer);
         }
         nowMapped.put(peer, objects);
-        want.put(peer.key(), objects);
-      }
+        want.put(key, objects);
+      });
       mapped = nowMapped;
       accepted = Set.copyOf(want.keySet());
       desired = index(want);
       ReconcilePlan plan = believed != null ? planChanges(want, believed)
           : ReconcilePlanner.plan(want, dataplane.dumpOwned());
+      if (LOG.isTraceEnabled() && !plan.isEmpty()) {
+        LOG.trace("plan: {}", plan);
+      }
       // A failed peer leaves the desired index before its undo, so the undo's notifications
       // do not schedule a pass that would fail again at once; the slower retry takes it.
       PlanRunner.Outcome out = plan.isEmpty() ? null : PlanRunner.run(netlink, plan, failed -> {
@@ -340,15 +385,18 @@ public final class ReconcilingNetwork implements Network {
       }
       out.failedPeers().forEach((peer, err) ->
           LOG.warn("peer {} not programmed, its earlier steps were undone: {}", peer, err.getMessage()));
-      if (out.errors().size() > out.failedPeers().size()) {
-        LOG.warn("{} stale entries could not be deleted, first: {}", out.errors().size() - out.failedPeers().size(),
-            out.errors().get(out.errors().size() - 1).getMessage());
+      if (!out.staleErrors().isEmpty()) {
+        LOG.warn("{} stale entries could not be deleted, first: {}", out.staleErrors().size(),
+            out.staleErrors().get(0).getMessage());
       }
       String msg = String.format("%s pass: %d peers, %d objects set, %d stale deleted, %d failed peers, %d requests in %.1f ms",
           label(trigger), want.size(), out.addedTotal(), out.deletedTotal(), out.failedPeers().size(), out.requests(),
           took.toNanos() / 1e6);
       if (trigger != null && trigger != ResyncKind.RETRY || !deviceFixes.isEmpty()) {
         LOG.info("repaired kernel state: {}{}", msg, deviceFixes.isEmpty() ? "" : ", device fixes " + deviceFixes);
+      } else if (out.deletedTotal() > 0) {
+        // At start-up these are the entries of peers that disappeared while we were down.
+        LOG.info("removed stale entries: {}", msg);
       } else {
         LOG.debug(msg);
       }
@@ -371,10 +419,9 @@ public final class ReconcilingNetwork implements Network {
 
   private void reportRejections(Map<String, Rejection> now) {
     Map<String, Rejection> before = rejected;
-    Map<String, Lease> byKey = desiredPeers.stream().collect(Collectors.toMap(Lease::key, l -> l, (a, b) -> a));
     now.forEach((key, r) -> {
       if (!r.equals(before.get(key))) {
-        Lease l = byKey.get(key);
+        Lease l = desiredPeers.get(key);
         String ip = l == null || l.attrs().publicIp() == null ? "?" : l.attrs().publicIp().getHostAddress();
         LOG.warn("rejecting peer {} (public IP {}): {}: {}", key, ip, r.reason().label(), r.detail());
         listener.peerRejected(key, r.reason());

@@ -19,7 +19,7 @@ class PeerValidatorTest {
   private RejectReason reasonFor(Lease bad) {
     Lease good = vxlan("10.244.2.0/24", "192.0.2.2", "2a:00:00:00:00:02");
     PeerValidator.Outcome o = v.validate(List.of(good, bad), Set.of());
-    assertEquals(List.of(good), o.accepted(), "the good peer is still accepted");
+    assertEquals(List.of(good), List.copyOf(o.accepted().values()), "the good peer is still accepted");
     assertEquals(Set.of(bad.key()), o.rejected().keySet());
     return o.rejected().get(bad.key()).reason();
   }
@@ -29,7 +29,7 @@ class PeerValidatorTest {
     Lease a = vxlan("10.244.2.0/24", "192.0.2.2", "2a:00:00:00:00:02");
     Lease b = vxlan("10.244.3.0/24", "192.0.2.3", "2a:00:00:00:00:03");
     PeerValidator.Outcome o = v.validate(List.of(b, a), Set.of());
-    assertEquals(List.of(a, b), o.accepted());
+    assertEquals(List.of(a, b), List.copyOf(o.accepted().values()));
     assertTrue(o.rejected().isEmpty());
   }
 
@@ -74,7 +74,7 @@ class PeerValidatorTest {
   @Test
   void acceptsTypeCaseInsensitively() {
     Lease l = Leases.lease("10.244.9.0/24", "192.0.2.9", "VXLAN", Leases.vxlanData("2a:00:00:00:00:09"));
-    assertEquals(List.of(l), v.validate(List.of(l), Set.of()).accepted());
+    assertEquals(List.of(l), List.copyOf(v.validate(List.of(l), Set.of()).accepted().values()));
   }
 
   @Test
@@ -82,11 +82,11 @@ class PeerValidatorTest {
     Lease small = vxlan("10.244.8.0/24", "192.0.2.8", "2a:00:00:00:00:08");
     Lease big = vxlan("10.244.8.0/23", "192.0.2.9", "2a:00:00:00:00:09");
     PeerValidator.Outcome first = v.validate(List.of(small, big), Set.of());
-    assertEquals(List.of(big), first.accepted(), "key order: 10.244.8.0-23 sorts before 10.244.8.0-24");
+    assertEquals(List.of(big), List.copyOf(first.accepted().values()), "key order: 10.244.8.0-23 sorts before 10.244.8.0-24");
     assertEquals(RejectReason.SUBNET_OVERLAPS_PEER, first.rejected().get(small.key()).reason());
     // Once small is the accepted one, a newcomer overlapping it loses.
     PeerValidator.Outcome later = v.validate(List.of(big, small), Set.of(small.key()));
-    assertEquals(List.of(small), later.accepted());
+    assertEquals(List.of(small), List.copyOf(later.accepted().values()));
     assertEquals(RejectReason.SUBNET_OVERLAPS_PEER, later.rejected().get(big.key()).reason());
   }
 
@@ -95,7 +95,7 @@ class PeerValidatorTest {
     Lease a = vxlan("10.244.2.0/24", "192.0.2.2", "2a:00:00:00:00:02");
     Lease b = vxlan("10.244.3.0/24", "192.0.2.3", "2a:00:00:00:00:02");
     PeerValidator.Outcome o = v.validate(List.of(a, b), Set.of());
-    assertEquals(List.of(a), o.accepted());
+    assertEquals(List.of(a), List.copyOf(o.accepted().values()));
     Map<String, Rejection> r = o.rejected();
     assertEquals(RejectReason.BACKEND_DATA_INVALID, r.get(b.key()).reason());
     assertTrue(r.get(b.key()).detail().contains(a.key()), r.get(b.key()).detail());
@@ -107,5 +107,12 @@ class PeerValidatorTest {
     assertTrue(!PeerValidator.within(IpNet.parse("10.244.0.0/16"), IpNet.parse("10.245.0.0/24")));
     assertTrue(PeerValidator.overlap(IpNet.parse("10.244.1.0/24"), IpNet.parse("10.244.1.128/25")));
     assertTrue(!PeerValidator.overlap(IpNet.parse("10.244.1.0/24"), IpNet.parse("10.244.2.0/24")));
+    AddressRange r = AddressRange.of(Leases.ip("10.244.1.77"), 24);
+    assertEquals(Leases.ip("10.244.1.0"), r.firstAddress());
+    assertTrue(r.contains(Leases.ip("10.244.1.255")));
+    assertTrue(!r.contains(Leases.ip("10.244.2.0")));
+    assertTrue(!r.contains(Leases.ip("::1")), "other family");
+    assertEquals(Leases.ip("fc00::"), AddressRange.of(Leases.ip("fc00::1"), 64).firstAddress());
+    assertTrue(AddressRange.of(Leases.ip("0.0.0.0"), 0).contains(Leases.ip("255.255.255.255")));
   }
 }

@@ -84,6 +84,7 @@ class PlanRunnerTest {
     PlanRunner.Outcome out = PlanRunner.run(nl, ReconcilePlanner.plan(Map.of(), ReconcilePlannerTest.kernel(ghost)));
     assertEquals(1, out.errors().size());
     assertEquals("EPERM", out.errors().get(0).errnoName());
+    assertEquals(out.errors(), out.staleErrors());
     assertEquals(Map.of(ObjectKind.FDB, 1, ObjectKind.NEIGH, 1), out.deleted());
   }
 }

@@ -109,6 +109,47 @@ class ReconcilingNetworkTest {
   }
 
   @Test
+  void nothingIsDeletedBeforeTheFirstReconcile() throws Exception {
+    // Entries of the previous run, before the watcher delivered its first snapshot.
+    PeerObjects left = dp.map(p2);
+    nl.apply(List.of(io.jflannel.netlink.NetlinkOp.neighReplace(left.neighs().get(0)),
+        io.jflannel.netlink.NetlinkOp.fdbReplace(left.fdb().get(0)),
+        io.jflannel.netlink.NetlinkOp.routeReplace(left.routes().get(0))));
+    net.start();
+    nl.sink.accept(new NetlinkEvent.Overrun());
+    nl.routeReplace(io.jflannel.netlink.Route.via(Leases.ip("10.244.9.0"), 24, Leases.ip("10.244.9.0"), TestDataplane.DEV));
+    net.resyncNow();
+    Thread.sleep(300); // periodic resync is 200 ms
+    assertEquals(2, nl.routes.size(), "nothing deleted");
+    assertEquals(0, listener.count("resync.OVERRUN") + listener.count("resync.PERIODIC") + listener.count("resync.EVENT"));
+    net.reconcile(List.of(p2));
+    assertEquals(1, nl.routes.size(), "the first reconcile removes the stray route");
+  }
+
+  @Test
+  void closeLeavesTheDataplaneAndIgnoresLateReconciles() {
+    net.reconcile(List.of(p2, p3));
+    net.start();
+    net.close();
+    net.reconcile(List.of());
+    assertEquals(2, nl.routes.size());
+    assertEquals(2, nl.neighs.size());
+    assertEquals(2, nl.fdb.size());
+    assertTrue(nl.sink == null, "subscription closed");
+  }
+
+  @Test
+  void aDeadSubscriptionIsRenewedByThePeriodicPass() throws Exception {
+    net.reconcile(List.of(p2));
+    net.start();
+    nl.sink = null; // the notification socket died
+    await("resubscribed", () -> nl.sink != null);
+    var key = nl.routes.keySet().iterator().next();
+    nl.externalDelete(key);
+    await("event-driven repair works again", () -> nl.routes.containsKey(key));
+  }
+
+  @Test
   void strayOwnedEntryIsRemovedAndForeignOnesStay() throws Exception {
     net.reconcile(List.of(p2));
     net.start();

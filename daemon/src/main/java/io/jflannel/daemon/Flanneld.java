@@ -49,6 +49,11 @@ public final class Flanneld {
     } catch (FatalException e) {
       System.err.println("flanneld: " + e.getMessage());
       return 1;
+    } catch (RuntimeException e) {
+      // A path nobody anticipated: still one line and status 1 (the trace only at -v).
+      LoggerFactory.getLogger(Flanneld.class).debug("unexpected failure", e);
+      System.err.println("flanneld: unexpected error: " + e);
+      return 1;
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       return 1;

@@ -23,10 +23,14 @@ import io.fabric8.kubernetes.api.model.apps.DaemonSet;
 import io.fabric8.kubernetes.api.model.rbac.ClusterRoleBinding;
 import io.fabric8.kubernetes.api.model.rbac.PolicyRule;
 import io.fabric8.kubernetes.api.model.rbac.Subject;
+import io.jflannel.daemon.flags.CommandLineOutcome;
+import io.jflannel.daemon.flags.FlagParser;
+import io.jflannel.daemon.flags.FlanneldOptions;
 import java.io.IOException;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Optional;
 import java.util.Map;
 import java.util.Set;
 import java.util.stream.Collectors;
@@ -178,6 +182,19 @@ class KubeFlannelManifestTest {
     assertEquals(List.of("/opt/bin/flanneld", "--ip-masq", "--kube-subnet-mgr", "--healthz-port=8081"),
         commandLine(c));
     assertEquals(List.of("--ip-masq", "--kube-subnet-mgr", "--healthz-port=8081"), containerArgs());
+  }
+
+  @Test
+  void containerArgsParseWithTheDaemonsFlagParser() {
+    Map<String, String> env = Map.of("POD_NAME", "kube-flannel-ds-x", "POD_NAMESPACE", "kube-flannel");
+    CommandLineOutcome outcome = FlagParser.parse(containerArgs(), env);
+    assertTrue(outcome instanceof CommandLineOutcome.Start, () -> "flag parser refused the manifest's args: " + outcome);
+    FlanneldOptions o = ((CommandLineOutcome.Start) outcome).options();
+    assertTrue(o.kube().enabled());
+    assertTrue(o.rules().ipMasq());
+    assertEquals(8081, o.health().port());
+    assertEquals("/etc/kube-flannel/net-conf.json", o.kube().netConfigPath().toString());
+    assertEquals(Optional.of("kube-flannel-ds-x"), o.environment().podName());
   }
 
   @Test

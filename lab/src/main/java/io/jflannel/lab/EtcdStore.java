@@ -33,6 +33,37 @@ public final class EtcdStore implements ClusterStore {
 
   @Override
   public void start() {
+    spawn();
+    etcdctl("put", PREFIX + "/config", spec.netConfJson()).check();
+  }
+
+  /**
+   * Stops etcd (SIGTERM, SIGKILL after 5 s) while keeping its data, as an etcd outage would;
+   * {@link #restart} brings it back with the same data.
+   */
+  public void stop() {
+    if (process != null) {
+      process.stop(Duration.ofSeconds(5));
+      state.removeProcess(process);
+      process = null;
+      child = null;
+    }
+  }
+
+  /** Starts a stopped etcd again on its old data directory; returns once it answers. */
+  public void restart() {
+    if (child != null && child.isAlive()) {
+      throw new LabException("etcd is already running");
+    }
+    spawn();
+  }
+
+  /** Whether the etcd process runs. */
+  public boolean running() {
+    return child != null && child.isAlive();
+  }
+
+  private void spawn() {
     String peer = "http://127.0.0.1:2380";
     List<String> cmd = Exec.inNetns(spec.switchNetns(), "etcd", "--name", "lab",
         "--data-dir", dataDir.toString(),
@@ -63,7 +94,6 @@ public final class EtcdStore implements ClusterStore {
       }
       sleep(200);
     }
-    etcdctl("put", PREFIX + "/config", spec.netConfJson()).check();
   }
 
   @Override
@@ -118,11 +148,7 @@ public final class EtcdStore implements ClusterStore {
 
   @Override
   public void close() {
-    if (process != null) {
-      process.stop(Duration.ofSeconds(5));
-      state.removeProcess(process);
-      process = null;
-    }
+    stop();
   }
 
   static void sleep(long millis) {

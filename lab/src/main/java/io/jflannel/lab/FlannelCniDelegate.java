@@ -6,7 +6,8 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 
 /**
  * Renders the network configuration the flannel CNI plugin hands to its delegate (the
- * {@code bridge} plugin) for the default flannel conflist ({@code cbr0}, hairpin mode on).
+ * {@code bridge} plugin) for the default flannel conflist ({@code cbr0}, whose delegate block
+ * sets {@code hairpinMode} and {@code isDefaultGateway}).
  * The lab has no flannel CNI binary (Debian does not ship it), so it performs this step
  * itself and calls {@code bridge} directly, exactly as the plugin would.
  *
@@ -33,6 +34,8 @@ public final class FlannelCniDelegate {
     conf.put("type", "bridge");
     conf.put("bridge", "cni0");
     conf.put("isGateway", true);
+    // From the delegate block of kube-flannel's conflist: pods get a default route too.
+    conf.put("isDefaultGateway", true);
     conf.put("ipMasq", !env.ipMasq());
     conf.put("mtu", env.mtu());
     conf.put("hairpinMode", true);

@@ -86,8 +86,10 @@ public final class Lab implements Callable<Integer> {
       out.print(lab.table());
       out.println();
       try {
-        lab.awaitConverged(Duration.ofSeconds(60));
-        out.println("routes: every node holds exactly its peers' entries");
+        Duration took = lab.awaitConverged(Duration.ofSeconds(60));
+        out.printf(java.util.Locale.ROOT,
+            "routes: every node holds exactly its peers' entries (%.2f s after the last pod)%n",
+            took.toMillis() / 1000.0);
       } catch (LabException e) {
         out.println("routes: " + e.getMessage());
       }

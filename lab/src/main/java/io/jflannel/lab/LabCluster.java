@@ -43,6 +43,9 @@ public final class LabCluster implements AutoCloseable {
     final List<Pod> pods = new ArrayList<>();
     SubnetEnv env;
     Duration startup = Duration.ZERO;
+    // False only while the lab itself keeps the daemon down (killDaemon); a daemon that is
+    // down otherwise has crashed, and convergence checks must say so.
+    volatile boolean wantRunning;
 
     Member(LabNode node, FlanneldProcess daemon) {
       this.node = node;
@@ -137,6 +140,7 @@ public final class LabCluster implements AutoCloseable {
 
   private void startAndWait(Member m, Object previousSubnetFile) {
     long t0 = System.nanoTime();
+    m.wantRunning = true;
     m.daemon.start();
     m.env = m.daemon.awaitSubnetFile(previousSubnetFile, DAEMON_START);
     m.startup = Duration.ofNanos(System.nanoTime() - t0);
@@ -247,6 +251,7 @@ public final class LabCluster implements AutoCloseable {
    */
   public void removeNode(LabNode node) {
     Member m = member(node.index());
+    m.wantRunning = false;
     store.nodeLeaving(node, subnet(node));
     m.daemon.stop();
     for (Pod p : m.pods) {
@@ -263,13 +268,30 @@ public final class LabCluster implements AutoCloseable {
   public void restartDaemon(LabNode node) {
     Member m = member(node.index());
     Object before = FlanneldProcess.subnetFileVersion(node.subnetFile());
+    m.wantRunning = false;
     m.daemon.stop();
     startAndWait(m, before);
   }
 
   /** Kills a node's daemon with SIGKILL (its dataplane stays as it was). */
   public void killDaemon(LabNode node) {
-    member(node.index()).daemon.kill();
+    Member m = member(node.index());
+    m.wantRunning = false;
+    m.daemon.kill();
+  }
+
+  /** Throws if a daemon the lab did not stop has exited (a crash), naming it with its log. */
+  public void assertDaemonsAlive() {
+    List<Member> all;
+    synchronized (members) {
+      all = List.copyOf(members.values());
+    }
+    for (Member m : all) {
+      if (m.wantRunning && !m.daemon.running()) {
+        throw new LabException("flanneld on " + m.node.name() + " exited unexpectedly\n"
+            + m.daemon.logTail(30));
+      }
+    }
   }
 
   /** Starts a stopped daemon; returns once it rewrote subnet.env. */
@@ -297,11 +319,14 @@ public final class LabCluster implements AutoCloseable {
 
   /**
    * Waits until every member whose daemon runs holds exactly the peer state of the other
-   * members (nothing missing, nothing stale); throws with the differences otherwise.
+   * members (nothing missing, nothing stale); throws with the differences otherwise, or at
+   * once when a daemon has crashed. Returns how long it took (checks run every 250 ms).
    */
-  public void awaitConverged(Duration limit) {
-    long deadline = System.nanoTime() + limit.toNanos();
+  public Duration awaitConverged(Duration limit) {
+    long start = System.nanoTime();
+    long deadline = start + limit.toNanos();
     while (true) {
+      assertDaemonsAlive();
       StringBuilder diff = new StringBuilder();
       for (LabNode n : nodes()) {
         if (!daemon(n).running()) {
@@ -313,7 +338,7 @@ public final class LabCluster implements AutoCloseable {
         }
       }
       if (diff.length() == 0) {
-        return;
+        return Duration.ofNanos(System.nanoTime() - start);
       }
       if (System.nanoTime() > deadline) {
         throw new LabException("the nodes did not converge within " + limit.toSeconds() + " s:\n"
@@ -365,6 +390,9 @@ public final class LabCluster implements AutoCloseable {
       return;
     }
     closed = true;
+    synchronized (members) {
+      members.values().forEach(m -> m.wantRunning = false);
+    }
     List<RuntimeException> errors = new ArrayList<>();
     List<Member> all;
     synchronized (members) {

@@ -9,7 +9,7 @@ import java.util.List;
 /** What the lab needs from the machine, and what is missing. */
 public final class LabPrerequisites {
   /** Commands the lab runs. */
-  public static final List<String> COMMANDS = List.of("ip", "bridge", "ping", "sh", "etcd", "etcdctl");
+  public static final List<String> COMMANDS = List.of("ip", "bridge", "ping", "sysctl", "etcd", "etcdctl");
 
   private LabPrerequisites() {}
 

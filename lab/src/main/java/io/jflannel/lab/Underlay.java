@@ -13,6 +13,8 @@ public final class Underlay {
   public static final String SWITCH_IP = "192.0.2.254";
   /** The underlay's prefix length. */
   public static final int PREFIX = 24;
+  /** The switch bridge's fixed, locally administered MAC address. */
+  public static final String SWITCH_MAC = "02:00:c0:00:02:fe";
   /** The bridge in the switch namespace. */
   public static final String BRIDGE = "br0";
   /** The node's underlay interface name. */
@@ -32,6 +34,10 @@ public final class Underlay {
     addNamespace(sw);
     Exec.check("ip", "-n", sw, "link", "set", "lo", "up");
     Exec.check("ip", "-n", sw, "link", "add", BRIDGE, "type", "bridge");
+    // A bridge without a set address takes the lowest address of its ports and changes it
+    // when that port leaves; nodes would keep the old one in their ARP cache and lose the
+    // store for up to a minute after a node is removed. A fixed address never changes.
+    Exec.check("ip", "-n", sw, "link", "set", BRIDGE, "address", SWITCH_MAC);
     Exec.check("ip", "-n", sw, "addr", "add", SWITCH_IP + "/" + PREFIX, "dev", BRIDGE);
     Exec.check("ip", "-n", sw, "link", "set", BRIDGE, "up");
   }
@@ -58,7 +64,7 @@ public final class Underlay {
     Exec.check("ip", "-n", ns, "link", "set", NODE_IFACE, "up");
     Exec.check("ip", "-n", ns, "route", "add", "default", "via", SWITCH_IP);
     // Nodes route pod traffic; the switch only bridges.
-    Exec.runIn(ns, "sh", "-c", "echo 1 > /proc/sys/net/ipv4/ip_forward").check();
+    Exec.runIn(ns, "sysctl", "-q", "-w", "net.ipv4.ip_forward=1").check();
     return new LabNode(index, ns, ip, dir);
   }
 

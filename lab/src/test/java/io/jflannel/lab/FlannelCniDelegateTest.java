@@ -24,6 +24,7 @@ class FlannelCniDelegateTest {
   void rendersTheBridgeDelegateForAnIpv4Node() throws Exception {
     JsonNode want = new ObjectMapper().readTree("""
         {"cniVersion":"0.3.1","name":"cbr0","type":"bridge","bridge":"cni0","isGateway":true,
+         "isDefaultGateway":true,
          "ipMasq":false,"mtu":1450,"hairpinMode":true,
          "ipam":{"type":"host-local","ranges":[[{"subnet":"10.244.1.0/24"}]],
                  "routes":[{"dst":"10.244.0.0/16"}],"dataDir":"/tmp/ipam"}}

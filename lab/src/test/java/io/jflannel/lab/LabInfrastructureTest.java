@@ -67,7 +67,14 @@ class LabInfrastructureTest {
         .check().stdout().strip(), "the switch only bridges");
     assertTrue(Exec.check("ip", "-n", n1.netns(), "route", "show", "default").stdout()
         .contains("via " + Underlay.SWITCH_IP));
-    assertEquals(List.of(spec.switchNetns(), n1.netns(), n2.netns()),
+    // Removing a node must not change the switch's MAC (nodes cache it).
+    u.removeNode(n1);
+    assertTrue(Exec.check("ip", "-n", spec.switchNetns(), "link", "show", Underlay.BRIDGE)
+        .stdout().contains(Underlay.SWITCH_MAC));
+    assertTrue(Exec.runIn(n2.netns(), "ping", "-c1", "-W2", Underlay.SWITCH_IP).ok(),
+        "n2 -> switch after n1 left");
+    n1 = node(u, 1);
+    assertEquals(List.of(spec.switchNetns(), n2.netns(), n1.netns()),
         LabState.load(state.file()).orElseThrow().namespaces());
 
     List<String> done = LabJanitor.clean(stateDir, spec.name());

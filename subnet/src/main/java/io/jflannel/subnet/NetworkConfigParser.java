@@ -37,6 +37,12 @@ public final class NetworkConfigParser {
       "subnetlen", "subnetmin", "subnetmax", "ipv6subnetlen", "ipv6subnetmin", "ipv6subnetmax",
       "backend");
 
+  /**
+   * The longest config accepted, in characters. A Kubernetes ConfigMap holds at most 1 MiB and
+   * a real config is a few hundred bytes; anything bigger is a mistake, not a network.
+   */
+  public static final int MAX_CONFIG_CHARS = 1 << 20;
+
   private NetworkConfigParser() {}
 
   /**
@@ -65,12 +71,18 @@ public final class NetworkConfigParser {
     if (json == null || json.isBlank()) {
       throw new ConfigException("network config is empty");
     }
+    if (json.length() > MAX_CONFIG_CHARS) {
+      throw new ConfigException("network config is too large: " + json.length()
+          + " characters, the limit is " + MAX_CONFIG_CHARS);
+    }
     JsonNode root;
     try {
       root = MAPPER.readTree(json);
     } catch (JsonProcessingException e) {
+      // Some failures (nesting too deep, document too long) come without a location.
+      var at = e.getLocation();
       throw new ConfigException("network config is not valid JSON: " + e.getOriginalMessage()
-          + " at line " + e.getLocation().getLineNr() + " column " + e.getLocation().getColumnNr(), e);
+          + (at == null ? "" : " at line " + at.getLineNr() + " column " + at.getColumnNr()), e);
     }
     if (root == null || !root.isObject()) {
       throw new ConfigException("network config must be a JSON object, got "

@@ -217,6 +217,11 @@ public final class SubnetFile {
   private static String describe(IOException e) {
     String m = e.getMessage();
     String kind = e.getClass().getSimpleName();
-    return m == null ? kind : kind + " " + m;
+    if (m == null) {
+      return kind;
+    }
+    // A plain IOException's message is the errno text ("No space left on device"); subclasses
+    // (AccessDeniedException: the path) need their kind to make sense.
+    return e.getClass() == IOException.class ? m : kind + " " + m;
   }
 }

@@ -35,6 +35,14 @@ public interface SubnetManager extends AutoCloseable {
     return Optional.empty();
   }
 
+  /**
+   * How many times peer data in the store was skipped because it did not parse (a malformed
+   * annotation, etcd key or value). Each skip is also logged at WARN.
+   */
+  default long malformedPeers() {
+    return 0;
+  }
+
   /** Called once the network is programmed (kube: NodeNetworkUnavailable=False). */
   default void markNetworkReady() throws SubnetException {}
 

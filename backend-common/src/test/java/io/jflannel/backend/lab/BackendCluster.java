@@ -42,8 +42,13 @@ public final class BackendCluster implements AutoCloseable {
    * @param backendJson the Backend object of net-conf.json, e.g. {@code {"Type":"vxlan"}}
    */
   public static BackendCluster start(int nodes, boolean pods, String backendJson) throws Exception {
+    return start(nodes, pods, backendJson, "10.244.0.0/16");
+  }
+
+  /** As {@link #start(int, boolean, String)} with another Network (must contain 10.244.N.0/24). */
+  public static BackendCluster start(int nodes, boolean pods, String backendJson, String network) throws Exception {
     JsonNode backend = JSON.readTree(backendJson);
-    NetworkConfig cfg = InMemorySubnetManager.config("10.244.0.0/16",
+    NetworkConfig cfg = InMemorySubnetManager.config(network,
         new NetworkConfig.BackendConfig(backend.path("Type").asText().toLowerCase(java.util.Locale.ROOT), backend));
     BackendCluster c = new BackendCluster(Lab.create(nodes, pods), cfg);
     try {

@@ -1,9 +1,9 @@
 package io.jflannel.backend.lab;
 
 import io.jflannel.netlink.NetNs;
+import io.jflannel.netlink.testing.TestNetns;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.ThreadLocalRandom;
 
 /**
  * Nodes as network namespaces on one underlay: a bridge {@code br0} in a "switch" namespace
@@ -13,11 +13,11 @@ import java.util.concurrent.ThreadLocalRandom;
  * with their peer moved straight to the switch. {@link #close()} deletes every namespace.
  */
 public final class Lab implements AutoCloseable {
-  public static final String PREFIX = "jfl-be-";
-  private final String suffix = Integer.toHexString(ThreadLocalRandom.current().nextInt(0x100000, 0xFFFFFF));
-  public final String sw = PREFIX + "sw-" + suffix;
+  /** Namespaces are {@code jfl-be-sw-<hex>}, {@code jfl-be-n1-<hex>}, {@code jfl-be-p1-<hex>}. */
+  public static final String PREFIX = "be-";
+  public String sw;
   public final List<Node> nodes = new ArrayList<>();
-  private final List<String> namespaces = new ArrayList<>();
+  private final List<TestNetns> namespaces = new ArrayList<>();
 
   /**
    * One node.
@@ -59,19 +59,18 @@ public final class Lab implements AutoCloseable {
     }
   }
 
-  private String addNs(String name) {
-    Sh.ok("ip", "netns", "add", name);
-    namespaces.add(name);
-    Sh.ip(name, "link", "set", "lo", "up");
-    return name;
+  private String addNs(String prefix) {
+    TestNetns ns = TestNetns.create(prefix);
+    namespaces.add(ns);
+    return ns.name();
   }
 
   private void build(int count, boolean pods) {
-    addNs(sw);
+    sw = addNs(PREFIX + "sw");
     Sh.ip(sw, "link", "add", "br0", "type", "bridge");
     Sh.ip(sw, "link", "set", "br0", "up");
     for (int n = 1; n <= count; n++) {
-      String ns = addNs(PREFIX + "n" + n + "-" + suffix);
+      String ns = addNs(PREFIX + "n" + n);
       Sh.ip(ns, "link", "add", "eth0", "type", "veth", "peer", "name", "leg" + n, "netns", sw);
       Sh.ip(sw, "link", "set", "leg" + n, "master", "br0", "up");
       Sh.ip(ns, "addr", "add", "192.0.2." + n + "/24", "dev", "eth0");
@@ -80,7 +79,7 @@ public final class Lab implements AutoCloseable {
       Sh.exec(ns, "sysctl", "-q", "-w", "net.ipv4.ip_forward=1");
       String pod = null;
       if (pods) {
-        pod = addNs(PREFIX + "p" + n + "-" + suffix);
+        pod = addNs(PREFIX + "p" + n);
         Sh.ip(ns, "link", "add", "cni0", "type", "bridge");
         Sh.ip(ns, "addr", "add", "10.244." + n + ".1/24", "dev", "cni0");
         Sh.ip(ns, "link", "set", "cni0", "up");
@@ -112,7 +111,11 @@ public final class Lab implements AutoCloseable {
   @Override
   public void close() {
     for (int i = namespaces.size() - 1; i >= 0; i--) {
-      Sh.run(List.of("ip", "netns", "del", namespaces.get(i)));
+      try {
+        namespaces.get(i).close();
+      } catch (RuntimeException e) {
+        System.err.println("cannot delete namespace " + namespaces.get(i).name() + ": " + e.getMessage());
+      }
     }
     namespaces.clear();
   }

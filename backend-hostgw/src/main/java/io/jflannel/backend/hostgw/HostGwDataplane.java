@@ -1,5 +1,6 @@
 package io.jflannel.backend.hostgw;
 
+import io.jflannel.backend.AddressRange;
 import io.jflannel.backend.BackendListener.ObjectKind;
 import io.jflannel.backend.Dataplane;
 import io.jflannel.backend.ExternalInterface;
@@ -34,15 +35,16 @@ final class HostGwDataplane implements Dataplane {
 
   private final Netlink nl;
   private final ExternalInterface ext;
-  private final IpNet network;
-  private final IpNet ownSubnet;
+  private final AddressRange network;
+  private final AddressRange ownSubnet;
   private volatile List<IpNet> extNetworks = List.of();
+  private volatile List<AddressRange> extRanges = List.of();
 
   HostGwDataplane(Netlink nl, ExternalInterface ext, IpNet network, IpNet ownSubnet) {
     this.nl = nl;
     this.ext = ext;
-    this.network = network;
-    this.ownSubnet = ownSubnet;
+    this.network = AddressRange.of(network);
+    this.ownSubnet = AddressRange.of(ownSubnet);
   }
 
   @Override
@@ -53,10 +55,15 @@ final class HostGwDataplane implements Dataplane {
   @Override
   public Set<ObjectKind> prepare() throws NetlinkException {
     List<IpNet> nets = new ArrayList<>();
+    List<AddressRange> ranges = new ArrayList<>();
     for (Addr a : nl.addrs(ext.index(), Families.AF_INET)) {
-      nets.add(new IpNet(a.address(), a.prefixLength()).network());
+      if (a.prefixLength() < 32) {
+        nets.add(new IpNet(a.address(), a.prefixLength()).network());
+        ranges.add(AddressRange.of(a.address(), a.prefixLength()));
+      }
     }
     extNetworks = List.copyOf(nets);
+    extRanges = List.copyOf(ranges);
     return Set.of();
   }
 
@@ -65,8 +72,8 @@ final class HostGwDataplane implements Dataplane {
   public PeerCheck peerCheck() {
     return peer -> {
       var ip = peer.attrs().publicIp();
-      for (IpNet n : extNetworks) {
-        if (n.prefixLength() < 32 && n.contains(ip)) {
+      for (AddressRange n : extRanges) {
+        if (n.contains(ip)) {
           return Optional.empty();
         }
       }
@@ -84,7 +91,8 @@ final class HostGwDataplane implements Dataplane {
   /** {@code S via A dev <ext>} (pure). */
   static PeerObjects map(Lease peer, int extIndex) {
     IpNet s = peer.subnet();
-    return PeerObjects.route(Route.via(s.network().address(), s.prefixLength(), peer.attrs().publicIp(), extIndex));
+    return PeerObjects.route(Route.via(AddressRange.of(s).firstAddress(), s.prefixLength(), peer.attrs().publicIp(),
+        extIndex));
   }
 
   @Override
@@ -99,7 +107,7 @@ final class HostGwDataplane implements Dataplane {
         || r.linkIndex() != ext.index() || r.gateway() == null || r.protocol() == Route.PROTO_KERNEL) {
       return false;
     }
-    IpNet dst = new IpNet(r.dst(), r.dstPrefixLength());
+    AddressRange dst = AddressRange.of(r.dst(), r.dstPrefixLength());
     return network.contains(dst) && !dst.overlaps(ownSubnet);
   }
 

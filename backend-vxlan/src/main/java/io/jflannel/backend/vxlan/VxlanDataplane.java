@@ -1,5 +1,6 @@
 package io.jflannel.backend.vxlan;
 
+import io.jflannel.backend.AddressRange;
 import io.jflannel.backend.BackendListener.ObjectKind;
 import io.jflannel.backend.Dataplane;
 import io.jflannel.backend.ExternalInterface;
@@ -40,11 +41,12 @@ final class VxlanDataplane implements Dataplane {
   private final VxlanDevice device;
   private final ExternalInterface ext;
   private final IpNet network;
-  private final IpNet ownSubnet;
+  private final AddressRange networkRange;
+  private final AddressRange ownRange;
   private final IpNet deviceAddress;
   private final boolean directRouting;
   private volatile int devIndex;
-  private volatile List<IpNet> extNetworks = List.of();
+  private volatile List<AddressRange> extNetworks = List.of();
 
   VxlanDataplane(Netlink nl, VxlanDevice device, int devIndex, ExternalInterface ext, IpNet network, IpNet ownSubnet,
                  boolean directRouting) {
@@ -53,7 +55,8 @@ final class VxlanDataplane implements Dataplane {
     this.devIndex = devIndex;
     this.ext = ext;
     this.network = network;
-    this.ownSubnet = ownSubnet;
+    this.networkRange = AddressRange.of(network);
+    this.ownRange = AddressRange.of(ownSubnet);
     this.deviceAddress = new IpNet(ownSubnet.network().address(), 32);
     this.directRouting = directRouting;
   }
@@ -72,10 +75,10 @@ final class VxlanDataplane implements Dataplane {
     VxlanDevice.Result r = device.ensure(deviceAddress, network);
     devIndex = r.link().index();
     if (directRouting) {
-      List<IpNet> nets = new ArrayList<>();
+      List<AddressRange> nets = new ArrayList<>();
       for (Addr a : nl.addrs(ext.index(), Families.AF_INET)) {
         if (a.prefixLength() < 32) {
-          nets.add(new IpNet(a.address(), a.prefixLength()).network());
+          nets.add(AddressRange.of(a.address(), a.prefixLength()));
         }
       }
       extNetworks = List.copyOf(nets);
@@ -116,20 +119,20 @@ final class VxlanDataplane implements Dataplane {
   }
 
   /** The objects of one peer (pure). {@code extNetworks} are the networks DirectRouting may use. */
-  static PeerObjects map(Lease peer, int devIndex, int extIndex, List<IpNet> extNetworks) {
+  static PeerObjects map(Lease peer, int devIndex, int extIndex, List<AddressRange> extNetworks) {
     IpNet s = peer.subnet();
     InetAddress publicIp = peer.attrs().publicIp();
-    for (IpNet n : extNetworks) {
+    InetAddress gw = AddressRange.of(s).firstAddress();
+    for (AddressRange n : extNetworks) {
       if (n.contains(publicIp)) {
-        return PeerObjects.route(Route.via(s.address(), s.prefixLength(), publicIp, extIndex));
+        return PeerObjects.route(Route.via(gw, s.prefixLength(), publicIp, extIndex));
       }
     }
     MacAddress mac = VtepData.vtepMac(peer.attrs().backendData());
-    InetAddress gw = s.network().address();
     return new PeerObjects(
         List.of(Neigh.permanent(devIndex, gw, mac)),
         List.of(FdbEntry.permanentSelf(devIndex, mac, publicIp)),
-        List.of(Route.via(s.network().address(), s.prefixLength(), gw, devIndex).onlink()));
+        List.of(Route.via(gw, s.prefixLength(), gw, devIndex).onlink()));
   }
 
   @Override
@@ -151,17 +154,17 @@ final class VxlanDataplane implements Dataplane {
       return true;
     }
     return directRouting && r.linkIndex() == ext.index() && r.gateway() != null
-        && !new IpNet(r.dst(), r.dstPrefixLength()).overlaps(ownSubnet);
+        && !AddressRange.of(r.dst(), r.dstPrefixLength()).overlaps(ownRange);
   }
 
   private boolean within(Route r) {
-    return network.contains(new IpNet(r.dst(), r.dstPrefixLength()));
+    return networkRange.contains(AddressRange.of(r.dst(), r.dstPrefixLength()));
   }
 
   @Override
   public boolean owns(Neigh n) {
     return n.linkIndex() == devIndex && n.family() == Families.AF_INET
-        && (n.state() & Neigh.NUD_PERMANENT) != 0 && network.contains(n.address());
+        && (n.state() & Neigh.NUD_PERMANENT) != 0 && networkRange.contains(n.address());
   }
 
   @Override

@@ -99,6 +99,18 @@ class VxlanKernelTest {
     assertSpecState(1, 2, 3);
     assertSpecState(2, 1, 3);
     assertSpecState(3, 1, 2);
+    // Level-triggered: the same desired state again sends nothing (the dump matches).
+    int passesWithWork = c.listeners.get(0).latencies.size();
+    c.net(1).reconcile(List.of(c.lease(2), c.lease(3)));
+    ((io.jflannel.backend.ReconcilingNetwork) c.net(1)).resyncNow();
+    assertEquals(passesWithWork, c.listeners.get(0).latencies.size(), "no-op passes must not write");
+    // Running repair must not react to its own writes or to the kernel's echo of them.
+    c.startAll();
+    c.reconcileAll();
+    Thread.sleep(300);
+    for (var l : c.listeners) {
+      assertEquals(0, l.count("resync.EVENT") + l.count("resync.DEVICE"), l.counts.toString());
+    }
     assertPing(1, 2);
     assertPing(2, 3);
     assertPing(3, 1);
@@ -111,6 +123,9 @@ class VxlanKernelTest {
     c.reconcileAll();
     String ns = c.lab.node(1).ns();
     MacAddress before = mac(1);
+    // Stopping leaves the dataplane in place (traffic keeps flowing across restarts).
+    c.net(1).close();
+    assertSpecState(1, 2, 3);
     Sh.ip(ns, "route", "add", "172.16.5.0/24", "via", "10.244.2.0", "dev", "flannel.1", "onlink");
     Sh.ip(ns, "route", "add", "10.244.77.0/24", "via", "192.0.2.3", "dev", "eth0");
     Sh.ip(ns, "neigh", "add", "172.16.5.1", "lladdr", "2a:00:00:00:77:01", "dev", "flannel.1", "nud", "permanent");
@@ -178,9 +193,7 @@ class VxlanKernelTest {
       report.add(summary("neighbour (ip neigh del)", neigh));
       report.add(summary("FDB entry (bridge fdb del)", fdb));
       report.add(summary("device (ip link del flannel.1) until all peers' routes are back", device));
-      for (List<Duration> l : List.of(route, neigh, fdb)) {
-        assertTrue(median(l).toMillis() < 100, "median repair latency " + median(l) + " >= 100 ms");
-      }
+      // Latency is reported (docs/benchmarks.md), not asserted: timing belongs to benchmarks.
     }
     report.forEach(System.out::println);
     Path out = Path.of("target", "repair-latency.txt");
@@ -233,6 +246,19 @@ class VxlanKernelTest {
   }
 
   @Test
+  void optionsShapeTheDevice() throws Exception {
+    c = BackendCluster.start(1, false, "{\"Type\":\"vxlan\",\"vni\":4096,\"Port\":4789,\"GBP\":true,\"MTU\":1400}");
+    String link = Sh.ip(c.lab.node(1).ns(), "-d", "link", "show", "dev", "flannel.4096");
+    assertTrue(link.contains("mtu 1350"), link);
+    assertTrue(link.contains("vxlan id 4096 local 192.0.2.1 dev eth0 "), link);
+    assertTrue(link.contains("dstport 4789"), link);
+    assertTrue(link.contains("gbp"), link);
+    assertEquals(1350, c.net(1).mtu());
+    assertEquals("{\"VNI\":4096,\"VtepMAC\":\"" + mac(1) + "\"}",
+        BackendCluster.JSON.writeValueAsString(c.subnets.get(0).published().backendData()));
+  }
+
+  @Test
   void directRoutingUsesTheUnderlayForOnLinkPeers() throws Exception {
     c = BackendCluster.start(3, true, "{\"Type\":\"vxlan\",\"DirectRouting\":true}");
     c.reconcileAll();
@@ -245,6 +271,41 @@ class VxlanKernelTest {
     assertEquals(List.of(), lines(Sh.ok("bridge", "-n", ns, "fdb", "show", "dev", "flannel.1")));
     assertPing(1, 2);
     assertPing(3, 1);
+  }
+
+  @Test
+  void thousandsOfPeersAreProgrammedInBatches() throws Exception {
+    c = BackendCluster.start(1, false, VXLAN, "10.0.0.0/8");
+    int n = 2000;
+    List<Lease> peers = new ArrayList<>();
+    for (int i = 0; i < n; i++) {
+      int x = 100 + i / 250;
+      int y = i % 250;
+      peers.add(hostile("10." + x + "." + y + ".0/24", "198.18." + (i / 250) + "." + (y + 1),
+          String.format("2a:00:00:00:%02x:%02x", i >> 8, i & 0xff)));
+    }
+    long t0 = System.nanoTime();
+    c.net(1).reconcile(peers);
+    long add = System.nanoTime() - t0;
+    int dev = io.jflannel.backend.lab.Lab.ifindex(c.lab.node(1).ns(), "flannel.1");
+    var nl = c.handles.get(0);
+    assertEquals(n, nl.routes(io.jflannel.netlink.RouteFilter.main(io.jflannel.netlink.Families.AF_INET).withLink(dev)).size());
+    var neighs = nl.neighs(dev, io.jflannel.netlink.Families.AF_INET);
+    assertEquals(n, neighs.stream().filter(x -> (x.state() & io.jflannel.netlink.Neigh.NUD_PERMANENT) != 0).count(),
+        () -> neighs.stream().filter(x -> (x.state() & io.jflannel.netlink.Neigh.NUD_PERMANENT) == 0).toList().toString());
+    assertEquals(n, nl.fdb(dev).size());
+    t0 = System.nanoTime();
+    c.net(1).reconcile(peers);
+    long noop = System.nanoTime() - t0;
+    t0 = System.nanoTime();
+    c.net(1).reconcile(List.of());
+    long remove = System.nanoTime() - t0;
+    assertEquals(0, nl.routes(io.jflannel.netlink.RouteFilter.main(io.jflannel.netlink.Families.AF_INET).withLink(dev)).size());
+    assertEquals(0, nl.fdb(dev).size());
+    String line = String.format("vxlan reconcile, %d peers (%d neigh+fdb+route requests): program %.0f ms, "
+        + "no-op resync %.0f ms, remove all %.0f ms", n, 3 * n, add / 1e6, noop / 1e6, remove / 1e6);
+    System.out.println(line);
+    Files.writeString(Path.of("target", "bulk-programming.txt"), line + "\n");
   }
 
   @Test

@@ -165,6 +165,13 @@ public final class FlagParser {
       throw new UsageException("invalid value for " + src.describe("--etcd-endpoints")
           + ": at least one endpoint is required");
     }
+    // TLS needs both halves; one alone would silently fall back to plain text.
+    if (c.etcdKeyfile.isEmpty() != c.etcdCertfile.isEmpty()) {
+      String given = c.etcdKeyfile.isEmpty() ? "--etcd-certfile" : "--etcd-keyfile";
+      String missing = c.etcdKeyfile.isEmpty() ? "--etcd-keyfile" : "--etcd-certfile";
+      throw new UsageException("invalid value for " + src.describe(given) + ": " + missing
+          + " is required with it (etcd TLS needs a client key and certificate)");
+    }
     FlanneldOptions.Etcd etcd = new FlanneldOptions.Etcd(
         endpoints, c.etcdPrefix, c.etcdKeyfile, c.etcdCertfile, c.etcdCafile,
         c.etcdUsername, c.etcdPassword);

@@ -34,7 +34,7 @@ public final class NetlinkInventory implements InterfaceInventory {
     links.sort(Comparator.comparingInt(Link::index));
     for (Link l : links) {
       List<Address> addrs = byLink.getOrDefault(l.index(), List.of()).stream()
-          .map(a -> new Address(a.address(), a.prefixLength(), isGlobal(a.address()), true))
+          .map(a -> new Address(a.address(), a.prefixLength(), a.isGlobal(), a.isPermanent()))
           .toList();
       out.add(new Iface(l.index(), l.name(), l.mtu(), addrs));
     }
@@ -49,13 +49,6 @@ public final class NetlinkInventory implements InterfaceInventory {
         .filter(r -> r.linkIndex() > 0)
         .min(Comparator.comparingInt(Route::priority))
         .map(Route::linkIndex);
-  }
-
-  // Scope is derived from the address itself: link-local and loopback addresses are never
-  // global. Dynamic (DHCP/SLAAC) addresses are not told apart yet: every address counts as
-  // permanent, so the first listed global address wins among them.
-  private static boolean isGlobal(InetAddress a) {
-    return !a.isLinkLocalAddress() && !a.isLoopbackAddress();
   }
 
   @Override

@@ -19,6 +19,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 public final class FlannelMetrics implements Metrics {
   private final PrometheusMeterRegistry registry;
   private final Map<String, AtomicInteger> peers = new ConcurrentHashMap<>();
+  private final java.util.List<Object> functionState = new java.util.concurrent.CopyOnWriteArrayList<>();
 
   /** A fresh registry, with {@code flannel_build_info{version}} set to 1. */
   public FlannelMetrics(String version) {
@@ -88,6 +89,21 @@ public final class FlannelMetrics implements Metrics {
   @Override
   public void rejectedPeer(String reason) {
     count("flannel.rejected.peers", "Peer leases refused, by reason", "reason", reason);
+  }
+
+  /**
+   * Exposes peer data the store could not parse as
+   * {@code flannel_rejected_peers_total{reason="malformed"}}, read from {@code source} at
+   * each scrape.
+   */
+  public void malformedPeers(java.util.function.LongSupplier source) {
+    io.micrometer.core.instrument.FunctionCounter.builder("flannel.rejected.peers", source,
+            s -> (double) s.getAsLong())
+        .description("Peer leases refused, by reason")
+        .tag("reason", "malformed")
+        .register(registry);
+    // micrometer holds function state weakly; without this the lambda is collected and reads 0
+    functionState.add(source);
   }
 
   private void count(String name, String description, String tag, String value) {

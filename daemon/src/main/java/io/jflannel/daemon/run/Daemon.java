@@ -128,6 +128,7 @@ public final class Daemon implements AutoCloseable {
 
     SubnetManager subnets = subnetManager(previous.orElse(null));
     resources.push(subnets);
+    metrics.malformedPeers(subnets::malformedPeers);
     NetworkConfig config = networkConfig(subnets);
     LOG.info("network config: Network={} IPv6Network={} backend={}", config.network(),
         config.ipv6Network(), config.backend().type());
@@ -160,12 +161,12 @@ public final class Daemon implements AutoCloseable {
       addBlackholeRoutes(netlink, lease);
     }
     writeSubnetFile(subnetFile, config, net);
+    // Upstream's readiness contract: ready as soon as the CNI plugin can read subnet.env.
+    readiness.markReady();
 
     net.start();
     watchPeers(subnets, net);
     scheduleRenewal(subnets);
-
-    readiness.markReady();
     try {
       subnets.markNetworkReady();
     } catch (SubnetException e) {
@@ -241,6 +242,12 @@ public final class Daemon implements AutoCloseable {
     var path = options.kube().netConfigPath();
     String json;
     try {
+      // Checked before reading so a runaway file (a log redirected by mistake) is not loaded.
+      long size = Files.size(path);
+      if (size > NetworkConfigParser.MAX_CONFIG_CHARS) {
+        throw new FatalException("network config " + path + " is too large: " + size
+            + " bytes, the limit is " + NetworkConfigParser.MAX_CONFIG_CHARS);
+      }
       json = Files.readString(path, StandardCharsets.UTF_8);
     } catch (java.nio.charset.MalformedInputException e) {
       throw new FatalException("network config " + path + " is not valid UTF-8", e);
@@ -372,7 +379,8 @@ public final class Daemon implements AutoCloseable {
     try {
       file.write(envFile);
     } catch (IOException e) {
-      throw new FatalException("failed to write " + file.path() + ": " + e.getMessage(), e);
+      // SubnetFile's message already names the file and the cause ("cannot write F: ...").
+      throw new FatalException(e.getMessage(), e);
     }
   }
 

@@ -27,12 +27,17 @@ public final class TestNetns implements AutoCloseable {
 
   /** Checks root and {@code tools}, then creates the namespace. */
   public static TestNetns create(String... tools) {
+    return createWithPrefix("jfl-dm-", tools);
+  }
+
+  /** Like {@link #create}, naming the namespace {@code prefix} plus a random suffix. */
+  public static TestNetns createWithPrefix(String prefix, String... tools) {
     require("root", "root".equals(System.getProperty("user.name")));
     require("ip", onPath("ip"));
     for (String tool : tools) {
       require(tool, onPath(tool));
     }
-    String name = "jfl-dm-" + UUID.randomUUID().toString().substring(0, 8);
+    String name = prefix + UUID.randomUUID().toString().substring(0, 8);
     HOST.run(List.of("ip", "netns", "add", name), "");
     return new TestNetns(name);
   }

@@ -79,6 +79,7 @@ public final class Nl {
   public static final int IFA_ADDRESS = 1;
   public static final int IFA_LOCAL = 2;
   public static final int IFA_LABEL = 3;
+  public static final int IFA_FLAGS = 8;
 
   // RTA_*
   public static final int RTA_DST = 1;

@@ -239,6 +239,8 @@ public final class Replies {
     int body = msg + NLMSG_HDRLEN;
     int end = msg + length(b, msg);
     int prefix = u8(b, body + 1);
+    int flags = u8(b, body + 2);
+    int scope = u8(b, body + 3);
     int index = b.getInt(body + 4);
     InetAddress local = null;
     InetAddress address = null;
@@ -252,11 +254,13 @@ public final class Replies {
         local = address(b, a + 4, len - 4);
       } else if (t == IFA_ADDRESS) {
         address = address(b, a + 4, len - 4);
+      } else if (t == IFA_FLAGS && len >= 8) {
+        flags = b.getInt(a + 4); // the 32-bit form supersedes ifa_flags
       }
       a += align(len);
     }
     InetAddress ip = local != null ? local : address;
-    return ip == null ? null : new Addr(index, ip, prefix);
+    return ip == null ? null : new Addr(index, ip, prefix, scope, flags);
   }
 
   /** Whether an RTM_NEWROUTE message describes a cached clone (RTM_F_CLONED), not a configured route. */

@@ -86,6 +86,9 @@ public final class EtcdSubnetManager implements io.jflannel.subnet.SubnetManager
   private final ScheduledExecutorService watchExecutor;
   private final Random random = new SecureRandom();
   private final List<LeaseWatch> watches = new ArrayList<>();
+  private final java.util.concurrent.atomic.AtomicLong malformed = new java.util.concurrent.atomic.AtomicLong();
+  // Bad key versions already reported ("key@modRevision"): relistings do not warn or count again.
+  private final Set<String> reportedBad = java.util.concurrent.ConcurrentHashMap.newKeySet();
 
   private volatile NetworkConfig config;
   private volatile Lease ownLease;
@@ -139,6 +142,15 @@ public final class EtcdSubnetManager implements io.jflannel.subnet.SubnetManager
 
   public EtcdOptions options() {
     return options;
+  }
+
+  /**
+   * How many versions of keys under the subnets prefix were skipped because their name or
+   * value did not parse (a version met again by a later listing is not counted again).
+   */
+  @Override
+  public long malformedPeers() {
+    return malformed.get();
   }
 
   /** When the daemon should call {@link #renewLease}: {@code renewMargin} before expiry. */
@@ -460,7 +472,7 @@ public final class EtcdSubnetManager implements io.jflannel.subnet.SubnetManager
     try {
       k = EtcdLeaseKey.parse(key.substring(subnetsPrefix().length()));
     } catch (IllegalArgumentException e) {
-      LOG.warn("skipping etcd key {}: {}", key, e.getMessage());
+      reportBad(key, mod, e);
       return null;
     }
     LeaseAttrs attrs = null;
@@ -468,13 +480,22 @@ public final class EtcdSubnetManager implements io.jflannel.subnet.SubnetManager
       try {
         attrs = LeaseAttrsJson.read(text(rawValue));
       } catch (IllegalArgumentException e) {
-        LOG.warn("skipping etcd key {}: {}", key, e.getMessage());
+        reportBad(key, mod, e);
         if (!keepBadValues) {
           return null;
         }
       }
     }
     return new Entry(key, k, attrs, leaseId, mod, create);
+  }
+
+  private void reportBad(String key, long modRevision, IllegalArgumentException e) {
+    if (reportedBad.add(key + "@" + modRevision)) {
+      malformed.incrementAndGet();
+      LOG.warn("skipping etcd key {}: {}", key, e.getMessage());
+    } else {
+      LOG.debug("skipping etcd key {} (revision {}, reported before)", key, modRevision);
+    }
   }
 
   /**
@@ -731,15 +752,31 @@ public final class EtcdSubnetManager implements io.jflannel.subnet.SubnetManager
       return f.get(options.opTimeout().toMillis(), TimeUnit.MILLISECONDS);
     } catch (TimeoutException e) {
       f.cancel(true);
+      // jetcd keeps retrying a failed authentication until the deadline instead of failing,
+      // so a wrong password looks like a timeout: say so when credentials are in use.
+      String auth = options.username().isEmpty() ? ""
+          : "; authenticating as etcd user \"" + options.username()
+              + "\": wrong --etcd-username/--etcd-password also end this way";
       throw new SubnetException("etcd: " + what + " timed out after " + options.opTimeout().toSeconds()
-          + " s (endpoints " + options.endpoints() + ")", e);
+          + " s (endpoints " + options.endpoints() + auth + ")", e);
     } catch (ExecutionException e) {
       Throwable c = e.getCause() == null ? e : e.getCause();
-      throw new SubnetException("etcd: " + what + " failed: " + c.getMessage(), c);
+      String why = String.valueOf(c.getMessage());
+      if (!options.username().isEmpty() && looksLikeAuthFailure(why)) {
+        why += " (authentication as etcd user \"" + options.username()
+            + "\" failed: check --etcd-username/--etcd-password)";
+      }
+      throw new SubnetException("etcd: " + what + " failed: " + why, c);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new SubnetException("etcd: " + what + " interrupted", e);
     }
+  }
+
+  private static boolean looksLikeAuthFailure(String message) {
+    String m = message.toLowerCase(java.util.Locale.ROOT);
+    return m.contains("unauthenticated") || m.contains("authentication failed")
+        || m.contains("invalid user id or password") || m.contains("invalid auth token");
   }
 
   private static ByteSequence bytes(String s) {

@@ -22,6 +22,8 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import org.slf4j.Logger;
@@ -52,6 +54,8 @@ public final class KubeSubnetManager implements SubnetManager {
   private static final ObjectMapper JSON = new ObjectMapper();
   private static final int CONDITION_ATTEMPTS = 5;
   private static final Duration POLL = Duration.ofMillis(500);
+  /** How often the watchdog checks whether the node watch is connected. */
+  private static final Duration WATCHDOG = Duration.ofSeconds(1);
 
   private final KubernetesClient client;
   private final NetworkConfig config;
@@ -67,6 +71,8 @@ public final class KubeSubnetManager implements SubnetManager {
   private SharedIndexInformer<Node> informer; // guarded by lock
   private NodeEventLoop loop;                 // guarded by lock
   private boolean closed;                     // guarded by lock
+  private ScheduledExecutorService watchdog;  // guarded by lock
+  private boolean watchWasDown;               // watchdog thread only
 
   /**
    * A manager for node {@code nodeName}. Does no I/O until a method needs it.
@@ -238,6 +244,11 @@ public final class KubeSubnetManager implements SubnetManager {
     return tracker.rejected();
   }
 
+  @Override
+  public long malformedPeers() {
+    return rejectedPeers();
+  }
+
   /** Stops the informer and the event thread. The client stays open. */
   @Override
   public void close() {
@@ -250,6 +261,9 @@ public final class KubeSubnetManager implements SubnetManager {
       closed = true;
       i = informer;
       l = loop;
+      if (watchdog != null) {
+        watchdog.shutdownNow();
+      }
     }
     if (i != null) {
       i.stop();
@@ -365,12 +379,7 @@ public final class KubeSubnetManager implements SubnetManager {
         return loop;
       }
       l = new NodeEventLoop(options.eventQueueDepth(), store, tracker);
-      // withLimit pages the initial list, so a big cluster is not one huge response.
-      inf = client.nodes().withLimit(500L).runnableInformer(0);
-      inf.itemStore(store);
-      inf.removeNamespaceIndex();
-      inf.addEventHandler(new Handler(l));
-      inf.exceptionHandler(KubeSubnetManager::retryInformer);
+      inf = newInformer(l);
       informer = inf;
       loop = l;
     }
@@ -380,6 +389,7 @@ public final class KubeSubnetManager implements SubnetManager {
       inf.start().toCompletableFuture()
           .get(options.cacheSyncTimeout().toMillis(), TimeUnit.MILLISECONDS);
       LOG.info("node informer synced: {} nodes", store.size());
+      startWatchdog();
     } catch (TimeoutException e) {
       if (!options.continueWhenCacheNotReady()) {
         throw new SubnetException("the node informer did not finish its first list within "
@@ -387,6 +397,7 @@ public final class KubeSubnetManager implements SubnetManager {
       }
       LOG.warn("node informer not synced after {}; continuing (CONT_WHEN_CACHE_NOT_READY)",
           options.cacheSyncTimeout());
+      startWatchdog();
     } catch (ExecutionException e) {
       throw new SubnetException("starting the node informer: " + e.getCause().getMessage(),
           e.getCause());
@@ -395,6 +406,87 @@ public final class KubeSubnetManager implements SubnetManager {
       throw new SubnetException("interrupted while starting the node informer", e);
     }
     return l;
+  }
+
+  private SharedIndexInformer<Node> newInformer(NodeEventLoop l) {
+    // withLimit pages the initial list, so a big cluster is not one huge response.
+    SharedIndexInformer<Node> inf = client.nodes().withLimit(500L).runnableInformer(0);
+    inf.itemStore(store);
+    inf.removeNamespaceIndex();
+    inf.addEventHandler(new Handler(l));
+    inf.exceptionHandler(KubeSubnetManager::retryInformer);
+    return inf;
+  }
+
+  /**
+   * After a lost connection fabric8 resumes the watch from the last resource version and never
+   * lists again. Some servers (the fabric8 mock, an API server whose watch cache moved on
+   * without answering 410) do not replay what happened meanwhile, so a node deleted during an
+   * outage would stay programmed for ever. Like client-go after a watch error, we list again:
+   * once the watch is back after having been down, the informer is replaced by a new one on
+   * the same store, whose first list adds, updates and deletes what changed (decision 0700).
+   */
+  private void startWatchdog() {
+    synchronized (lock) {
+      if (closed || watchdog != null) {
+        return;
+      }
+      watchdog = Executors.newSingleThreadScheduledExecutor(r -> {
+        Thread t = new Thread(r, "jfl-kube-watchdog");
+        t.setDaemon(true);
+        return t;
+      });
+      long ms = WATCHDOG.toMillis();
+      watchdog.scheduleWithFixedDelay(this::checkWatch, ms, ms, TimeUnit.MILLISECONDS);
+    }
+  }
+
+  private void checkWatch() {
+    SharedIndexInformer<Node> current;
+    synchronized (lock) {
+      current = informer;
+    }
+    if (current == null) {
+      return;
+    }
+    if (!current.isWatching()) {
+      if (!watchWasDown) {
+        LOG.warn("node watch is down; fabric8 reconnects with backoff, nodes are listed again"
+            + " once it is back");
+      }
+      watchWasDown = true;
+      return;
+    }
+    if (watchWasDown) {
+      watchWasDown = false;
+      relist();
+    }
+  }
+
+  private void relist() {
+    SharedIndexInformer<Node> old;
+    SharedIndexInformer<Node> fresh;
+    synchronized (lock) {
+      if (closed || loop == null) {
+        return;
+      }
+      old = informer;
+      fresh = newInformer(loop);
+      informer = fresh;
+    }
+    LOG.info("node watch reconnected; listing nodes again to catch up with changes made while"
+        + " it was down");
+    old.stop();
+    try {
+      fresh.start().toCompletableFuture()
+          .get(options.cacheSyncTimeout().toMillis(), TimeUnit.MILLISECONDS);
+      LOG.info("node list after reconnect: {} nodes", store.size());
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    } catch (ExecutionException | TimeoutException e) {
+      // The new informer keeps retrying by itself; the watchdog sees it when it is back.
+      LOG.warn("listing nodes after reconnect: {}", e.toString());
+    }
   }
 
   /**

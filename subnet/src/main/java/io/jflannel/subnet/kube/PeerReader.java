@@ -29,7 +29,10 @@ final class PeerReader {
   /** The node claims to be a peer but a field is unusable; {@code field} names it. */
   record Malformed(String field, String problem) implements Reading {}
 
-  private static final ObjectMapper JSON = new ObjectMapper();
+  // Same strictness as etcd lease values: `{...} junk` or a repeated key is malformed.
+  private static final ObjectMapper JSON = new ObjectMapper()
+      .enable(com.fasterxml.jackson.databind.DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
+      .enable(com.fasterxml.jackson.core.JsonParser.Feature.STRICT_DUPLICATE_DETECTION);
 
   private final AnnotationKeys keys;
   private final boolean ipv4;

@@ -27,6 +27,9 @@ final class PeerTracker {
   private final PeerReader reader;
   private final Map<String, Lease> known = new HashMap<>();
   private final AtomicLong rejected = new AtomicLong();
+  // The last problem reported per node: the same problem seen again (a resync, a heartbeat
+  // update of the node) is neither warned about nor counted again.
+  private final Map<String, PeerReader.Malformed> reported = new HashMap<>();
 
   PeerTracker(String ownName, PeerReader reader) {
     this.ownName = ownName;
@@ -52,11 +55,13 @@ final class PeerTracker {
     }
     Lease old = known.get(name);
     if (current == null) {
+      reported.remove(name);
       known.remove(name);
       return old == null ? List.of() : List.of(new LeaseEvent.Removed(old));
     }
     PeerReader.Reading r = reader.read(current);
     if (r instanceof PeerReader.Peer p) {
+      reported.remove(name);
       Lease lease = p.lease();
       known.put(name, lease);
       if (old == null) {
@@ -70,7 +75,13 @@ final class PeerTracker {
       }
       return List.of(new LeaseEvent.Added(lease));
     }
-    if (r instanceof PeerReader.Malformed m) {
+    if (!(r instanceof PeerReader.Malformed)) {
+      reported.remove(name);
+    }
+    if (r instanceof PeerReader.Malformed m && m.equals(reported.get(name))) {
+      LOG.debug("node \"{}\" still has {} {}", name, m.field(), m.problem());
+    } else if (r instanceof PeerReader.Malformed m) {
+      reported.put(name, m);
       rejected.incrementAndGet();
       LOG.warn("ignoring node \"{}\": {} {}{}", name, m.field(), m.problem(),
           old == null ? "" : "; withdrawing its last known lease " + old.key());
@@ -82,7 +93,7 @@ final class PeerTracker {
     return old == null ? List.of() : List.of(new LeaseEvent.Removed(old));
   }
 
-  /** How many times a node was skipped because of a malformed field. */
+  /** How many distinct problems (per node) made a node be skipped. */
   long rejected() {
     return rejected.get();
   }

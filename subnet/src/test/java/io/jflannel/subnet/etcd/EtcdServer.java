@@ -22,12 +22,16 @@ final class EtcdServer implements AutoCloseable {
   private final Path dataRoot;
   private final int clientPort;
   private final int peerPort;
+  private final String scheme;
+  private final List<String> extraArgs;
   private Process process;
 
-  private EtcdServer(Path dataRoot, int clientPort, int peerPort) {
+  private EtcdServer(Path dataRoot, int clientPort, int peerPort, String scheme, List<String> extraArgs) {
     this.dataRoot = dataRoot;
     this.clientPort = clientPort;
     this.peerPort = peerPort;
+    this.scheme = scheme;
+    this.extraArgs = List.copyOf(extraArgs);
   }
 
   /** Skips the calling test class when etcd is missing, or fails under {@code CI=true}. */
@@ -44,14 +48,27 @@ final class EtcdServer implements AutoCloseable {
   }
 
   static EtcdServer start() throws Exception {
+    return start("http", List.of());
+  }
+
+  /**
+   * An etcd whose client URL uses {@code scheme} ({@code https} needs the TLS flags in
+   * {@code extraArgs}, e.g. {@code --cert-file}, {@code --key-file}, {@code --client-cert-auth}).
+   */
+  static EtcdServer start(String scheme, List<String> extraArgs) throws Exception {
     Path dir = Files.createTempDirectory("jfl-sn-etcd");
-    EtcdServer s = new EtcdServer(dir, freePort(), freePort());
+    EtcdServer s = new EtcdServer(dir, freePort(), freePort(), scheme, extraArgs);
     s.launch();
     return s;
   }
 
   String endpoint() {
-    return "http://127.0.0.1:" + clientPort;
+    return scheme + "://127.0.0.1:" + clientPort;
+  }
+
+  /** The data directory's parent, for files a test wants removed with the server. */
+  Path dir() {
+    return dataRoot;
   }
 
   void launch() throws Exception {
@@ -59,12 +76,14 @@ final class EtcdServer implements AutoCloseable {
       throw new IllegalStateException("etcd already running");
     }
     String peer = "http://127.0.0.1:" + peerPort;
-    ProcessBuilder pb = new ProcessBuilder(List.of(which("etcd").toString(),
+    List<String> cmd = new java.util.ArrayList<>(List.of(which("etcd").toString(),
         "--name", "default",
         "--data-dir", dataRoot.resolve("data").toString(),
         "--listen-client-urls", endpoint(), "--advertise-client-urls", endpoint(),
         "--listen-peer-urls", peer, "--initial-advertise-peer-urls", peer,
         "--initial-cluster", "default=" + peer));
+    cmd.addAll(extraArgs);
+    ProcessBuilder pb = new ProcessBuilder(cmd);
     pb.redirectErrorStream(true);
     pb.redirectOutput(ProcessBuilder.Redirect.appendTo(dataRoot.resolve("etcd.log").toFile()));
     process = pb.start();
@@ -110,6 +129,21 @@ final class EtcdServer implements AutoCloseable {
     try (ServerSocket s = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
       return s.getLocalPort();
     }
+  }
+
+  /** Runs etcdctl against this server with {@code args}; returns its output, failing on non-zero exit. */
+  String etcdctl(List<String> global, String... args) throws Exception {
+    List<String> cmd = new java.util.ArrayList<>(List.of(which("etcdctl").toString(), "--endpoints", endpoint()));
+    cmd.addAll(global);
+    cmd.addAll(List.of(args));
+    ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true);
+    pb.environment().put("ETCDCTL_API", "3");
+    Process p = pb.start();
+    String out = new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+    if (!p.waitFor(30, java.util.concurrent.TimeUnit.SECONDS) || p.exitValue() != 0) {
+      throw new IOException("etcdctl " + String.join(" ", args) + " failed: " + out);
+    }
+    return out;
   }
 
   private static Path which(String cmd) {

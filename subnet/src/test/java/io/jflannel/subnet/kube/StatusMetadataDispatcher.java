@@ -42,7 +42,11 @@ final class StatusMetadataDispatcher extends KubernetesCrudDispatcher {
       Pattern.compile("^/api/v1/nodes/([^/?]+)/status(?:\\?.*)?$");
   private static final ObjectMapper JSON = new ObjectMapper();
 
+  /** Any request (reads included), path with its query, as the client sent it. */
+  record Request(String method, String path) {}
+
   private final List<Write> writes = new CopyOnWriteArrayList<>();
+  private final List<Request> requests = new CopyOnWriteArrayList<>();
   private volatile boolean recording = true;
   private volatile boolean forbidNodeList;
   private final java.util.concurrent.atomic.AtomicReference<java.util.function.Consumer<ObjectNode>>
@@ -54,6 +58,9 @@ final class StatusMetadataDispatcher extends KubernetesCrudDispatcher {
         && request.getPath().startsWith("/api/v1/nodes?")) {
       return status(403, "nodes is forbidden: User \"system:serviceaccount:kube-flannel:flannel\""
           + " cannot list resource \"nodes\" in API group \"\" at the cluster scope");
+    }
+    if (recording) {
+      requests.add(new Request(request.getMethod(), request.getPath()));
     }
     if (recording && !"GET".equals(request.getMethod())) {
       byte[] body = request.getBody() == null ? new byte[0] : request.getBody().getBytes();
@@ -154,6 +161,11 @@ final class StatusMetadataDispatcher extends KubernetesCrudDispatcher {
     } finally {
       recording = true;
     }
+  }
+
+  /** Every request received while recording, reads included. */
+  List<Request> requests() {
+    return List.copyOf(requests);
   }
 
   /** Forgets recorded writes. */

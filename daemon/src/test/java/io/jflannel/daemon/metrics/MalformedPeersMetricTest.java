@@ -1,0 +1,26 @@
+package io.jflannel.daemon.metrics;
+
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.concurrent.atomic.AtomicLong;
+import org.junit.jupiter.api.Test;
+
+/** Store-side skips appear as {@code flannel_rejected_peers_total{reason="malformed"}}. */
+class MalformedPeersMetricTest {
+
+  @Test
+  void malformedCountIsReadAtScrapeTimeAndSurvivesGarbageCollection() throws Exception {
+    FlannelMetrics m = new FlannelMetrics("test");
+    AtomicLong skipped = new AtomicLong(2);
+    m.malformedPeers(skipped::get);
+    m.rejectedPeer("subnet_outside_network");
+    for (int i = 0; i < 3; i++) {
+      System.gc();
+      Thread.sleep(20);
+    }
+    skipped.set(3);
+    String text = m.scrape();
+    assertTrue(text.contains("flannel_rejected_peers_total{reason=\"malformed\"} 3.0"), text);
+    assertTrue(text.contains("flannel_rejected_peers_total{reason=\"subnet_outside_network\"} 1.0"), text);
+  }
+}

@@ -1,0 +1,105 @@
+package io.jflannel.daemon.testing;
+
+import java.io.File;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+
+/**
+ * A real etcd running inside a test namespace on the namespace's own loopback
+ * ({@code http://127.0.0.1:2379}), so a daemon started in the same namespace can use it and
+ * nothing listens on the machine's loopback. Stopped by its PID.
+ */
+public final class NetnsEtcd implements AutoCloseable {
+  public static final String ENDPOINT = "http://127.0.0.1:2379";
+
+  private final String ns;
+  private final Path dir;
+  private final Process process;
+
+  private NetnsEtcd(String ns, Path dir, Process process) {
+    this.ns = ns;
+    this.dir = dir;
+    this.process = process;
+  }
+
+  /** Starts etcd in {@code ns} (whose {@code lo} must be up) and waits until it answers. */
+  public static NetnsEtcd start(String ns) throws Exception {
+    Path dir = Files.createTempDirectory("jfl-bad-etcd");
+    String peer = "http://127.0.0.1:2380";
+    // `ip netns exec` execs etcd in place, so this PID is etcd's own.
+    ProcessBuilder pb = new ProcessBuilder("ip", "netns", "exec", ns, "etcd", "--name", "default",
+        "--data-dir", dir.resolve("data").toString(),
+        "--listen-client-urls", ENDPOINT, "--advertise-client-urls", ENDPOINT,
+        "--listen-peer-urls", peer, "--initial-advertise-peer-urls", peer,
+        "--initial-cluster", "default=" + peer)
+        .redirectErrorStream(true)
+        .redirectOutput(dir.resolve("etcd.log").toFile());
+    NetnsEtcd etcd = new NetnsEtcd(ns, dir, pb.start());
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+    while (System.nanoTime() < deadline) {
+      if (!etcd.process.isAlive()) {
+        String log = Files.readString(dir.resolve("etcd.log"));
+        etcd.close();
+        throw new IOException("etcd exited: " + log);
+      }
+      if (etcd.tryCtl("endpoint", "health").exit == 0) {
+        return etcd;
+      }
+      Thread.sleep(200);
+    }
+    etcd.close();
+    throw new IOException("etcd in " + ns + " did not become healthy within 20 s");
+  }
+
+  record Ctl(int exit, String out) {}
+
+  private Ctl tryCtl(String... args) throws IOException, InterruptedException {
+    List<String> cmd = new ArrayList<>(List.of("ip", "netns", "exec", ns, "etcdctl", "--endpoints", ENDPOINT));
+    cmd.addAll(List.of(args));
+    ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true);
+    pb.environment().put("ETCDCTL_API", "3");
+    Process p = pb.start();
+    String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    if (!p.waitFor(30, TimeUnit.SECONDS)) {
+      p.destroyForcibly();
+      return new Ctl(-1, out);
+    }
+    return new Ctl(p.exitValue(), out);
+  }
+
+  /** {@code etcdctl put key value} (values go as one argument, never through a shell). */
+  public void put(String key, String value) throws Exception {
+    Ctl c = tryCtl("put", key, value);
+    if (c.exit != 0) {
+      throw new IOException("etcdctl put " + key + " failed: " + c.out);
+    }
+  }
+
+  /** {@code etcdctl get --prefix key}. */
+  public String getPrefix(String key) throws Exception {
+    Ctl c = tryCtl("get", "--prefix", key);
+    if (c.exit != 0) {
+      throw new IOException("etcdctl get " + key + " failed: " + c.out);
+    }
+    return c.out;
+  }
+
+  @Override
+  public void close() throws Exception {
+    process.destroy();
+    if (!process.waitFor(10, TimeUnit.SECONDS)) {
+      process.destroyForcibly();
+      process.waitFor();
+    }
+    try (Stream<Path> walk = Files.walk(dir)) {
+      walk.sorted(Comparator.reverseOrder()).map(Path::toFile).forEach(File::delete);
+    }
+  }
+}
