@@ -346,7 +346,8 @@ public final class ReconcilingNetwork implements Network {
       mapped = nowMapped;
       accepted = Set.copyOf(want.keySet());
       desired = index(want);
-      ReconcilePlan plan = ReconcilePlanner.plan(want, believed != null ? owned(believed) : dataplane.dumpOwned());
+      ReconcilePlan plan = believed != null ? planChanges(want, believed)
+          : ReconcilePlanner.plan(want, dataplane.dumpOwned());
       if (LOG.isTraceEnabled() && !plan.isEmpty()) {
         LOG.trace("plan: {}", plan);
       }
@@ -427,6 +428,28 @@ public final class ReconcilingNetwork implements Network {
       }
     });
     rejected = Map.copyOf(now);
+  }
+
+  /**
+   * Plans only what differs from the last clean pass: peers whose mapping is not the very
+   * object that pass programmed (unchanged leases reuse their mapping, so identity is the
+   * test), against what that pass left for those peers. Object keys never collide between
+   * accepted peers (the validator's exclusive claims), so the untouched peers need no look.
+   */
+  private static ReconcilePlan planChanges(Map<String, PeerObjects> want, Map<String, PeerObjects> believed) {
+    Map<String, PeerObjects> changed = new LinkedHashMap<>();
+    want.forEach((key, objects) -> {
+      if (believed.get(key) != objects) {
+        changed.put(key, objects);
+      }
+    });
+    Map<String, PeerObjects> before = new HashMap<>();
+    believed.forEach((key, objects) -> {
+      if (want.get(key) != objects) {
+        before.put(key, objects);
+      }
+    });
+    return ReconcilePlanner.plan(changed, owned(before));
   }
 
   /** The objects a clean pass left behind, in the shape of a dump. */

@@ -188,6 +188,22 @@ class ReconcilingNetworkTest {
   }
 
   @Test
+  void aChangedLeaseIsReprogrammedFromItsOldObjects() {
+    net.reconcile(List.of(p2, p3));
+    Lease moved = vxlan("10.244.3.0/24", "192.0.2.33", "2a:00:00:00:00:33");
+    net.reconcile(List.of(p2, moved));
+    assertEquals(1, dp.dumps.get());
+    assertEquals(2, nl.routes.size());
+    assertEquals(2, nl.neighs.size());
+    assertEquals(2, nl.fdb.size(), "the old VTEP MAC's FDB entry is gone, the new one is there");
+    assertTrue(nl.fdb.values().stream().anyMatch(f -> f.mac().toString().equals("2a:00:00:00:00:33")), nl.fdb.toString());
+    assertTrue(nl.fdb.values().stream().noneMatch(f -> f.mac().toString().equals("2a:00:00:00:00:03")), nl.fdb.toString());
+    net.resyncNow();
+    assertEquals(0, listener.count("repaired.FDB") + listener.count("repaired.NEIGH") + listener.count("repaired.ROUTE"),
+        "a full resync finds the kernel exactly as the incremental passes left it");
+  }
+
+  @Test
   void aPassWithErrorsMakesTheNextReconcileReadTheKernel() {
     nl.failWith = op -> op instanceof io.jflannel.netlink.NetlinkOp.RouteReplace ? 101 : 0;
     net.reconcile(List.of(p2));

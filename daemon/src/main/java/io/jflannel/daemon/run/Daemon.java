@@ -53,7 +53,9 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
@@ -384,6 +386,22 @@ public final class Daemon implements AutoCloseable {
 
   private void watchPeers(SubnetManager subnets, Network net) throws FatalException {
     LeaseWatcher watcher = new LeaseWatcher(lease);
+    // The store's watch thread only folds events into the watcher; passes run on their own
+    // thread, one at a time, each with the newest peer set. A burst of N events therefore
+    // costs a few passes instead of N, and no backlog of events piles up in memory while a
+    // pass runs (docs/decisions/0802).
+    AtomicBoolean dirty = new AtomicBoolean();
+    ExecutorService passes = Executors.newSingleThreadExecutor(r -> {
+      Thread t = new Thread(r, "jfl-peer-sync");
+      t.setDaemon(true);
+      return t;
+    });
+    resources.push(passes::shutdownNow);
+    Runnable sync = () -> {
+      if (dirty.getAndSet(false)) {
+        net.reconcile(watcher.peers()); // LeaseWatcher is thread-safe
+      }
+    };
     try {
       resources.push(subnets.watchLeases(new LeaseSink() {
         @Override
@@ -394,8 +412,8 @@ public final class Daemon implements AutoCloseable {
                 ev.lease().key(), text(ev.lease().attrs().publicIp() != null
                     ? ev.lease().attrs().publicIp() : ev.lease().attrs().publicIpv6()));
           }
-          if (!changes.isEmpty()) {
-            net.reconcile(watcher.peers());
+          if (!changes.isEmpty() && !dirty.getAndSet(true)) {
+            passes.execute(sync);
           }
         }
 

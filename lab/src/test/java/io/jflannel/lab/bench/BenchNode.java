@@ -184,6 +184,19 @@ final class BenchNode implements AutoCloseable {
     return -1;
   }
 
+  /** VmRSS split as the kernel reports it: "RssAnon x MiB, RssFile y MiB" (file pages include the CDS archive). */
+  static String rssSplit(long pid) throws IOException {
+    StringBuilder out = new StringBuilder();
+    for (String line : Files.readAllLines(Path.of("/proc/" + pid + "/status"))) {
+      if (line.startsWith("RssAnon:") || line.startsWith("RssFile:")) {
+        long kib = Long.parseLong(line.replaceAll("[^0-9]", ""));
+        out.append(out.length() > 0 ? ", " : "").append(line, 0, line.indexOf(':'))
+            .append(String.format(java.util.Locale.ROOT, " %.1f MiB", kib / 1024.0));
+      }
+    }
+    return out.toString();
+  }
+
   /** utime + stime of a process in clock ticks (fields 14 and 15 of /proc/PID/stat). */
   static long cpuTicks(long pid) throws IOException {
     String stat = Files.readString(Path.of("/proc/" + pid + "/stat"));

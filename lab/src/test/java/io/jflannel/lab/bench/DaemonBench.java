@@ -190,8 +190,13 @@ public final class DaemonBench {
     String heap = BenchNode.run("jcmd", Long.toString(pid), "GC.heap_info").lines()
         .filter(l -> l.contains("total") || l.contains("Metaspace") || l.contains("class space"))
         .map(String::strip).reduce((a, b) -> a + " | " + b).orElse("?");
-    System.out.printf(Locale.ROOT, "%-28s RSS %6.1f MiB (target <= 96 MiB: %s); heap: %s%n", when, rss / 1024.0,
-        rss <= 96 * 1024 ? "MET" : "NOT MET", heap);
+    System.out.printf(Locale.ROOT, "%-28s RSS %6.1f MiB (%s; target <= 96 MiB: %s); heap: %s%n", when, rss / 1024.0,
+        BenchNode.rssSplit(pid), rss <= 96 * 1024 ? "MET" : "NOT MET", heap);
+    if (System.getenv("BENCH_NMT") != null) { // needs -XX:NativeMemoryTracking=summary in BENCH_JAVA_OPTS
+      BenchNode.run("jcmd", Long.toString(pid), "VM.native_memory", "summary", "scale=MB").lines()
+          .filter(l -> l.contains("committed=") && l.startsWith("-") || l.startsWith("Total"))
+          .forEach(l -> System.out.println("    " + l.strip()));
+    }
   }
 
   // ---- convergence latency -------------------------------------------------------------
