@@ -76,8 +76,8 @@ public final class FlannelMetrics implements Metrics {
   }
 
   @Override
-  public void repair(String kind) {
-    count("flannel.repairs", "Drift found and repaired, by kind", "kind", kind);
+  public void repair(String kind, int objects) {
+    count("flannel.repairs", "Drift found and repaired, by kind", "kind", kind, objects);
   }
 
   @Override
@@ -107,6 +107,10 @@ public final class FlannelMetrics implements Metrics {
   }
 
   private void count(String name, String description, String tag, String value) {
-    Counter.builder(name).description(description).tag(tag, value).register(registry).increment();
+    count(name, description, tag, value, 1);
+  }
+
+  private void count(String name, String description, String tag, String value, double amount) {
+    Counter.builder(name).description(description).tag(tag, value).register(registry).increment(amount);
   }
 }

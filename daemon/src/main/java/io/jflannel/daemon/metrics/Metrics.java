@@ -27,8 +27,8 @@ public interface Metrics {
   /** A periodic check of {@code kind} ran ({@code flannel_resyncs_total}). */
   default void resync(String kind) {}
 
-  /** A check of {@code kind} found drift and repaired it ({@code flannel_repairs_total}). */
-  default void repair(String kind) {}
+  /** Drift of {@code kind} was found and {@code objects} were repaired ({@code flannel_repairs_total}). */
+  default void repair(String kind, int objects) {}
 
   /** A lease renewal finished ({@code flannel_lease_renewals_total{result}}). */
   default void leaseRenewal(boolean success) {}

@@ -49,7 +49,7 @@ public final class RuleResync implements AutoCloseable {
     metrics.resync(rules.kind());
     try {
       if (rules.ensure()) {
-        metrics.repair(rules.kind());
+        metrics.repair(rules.kind(), 1);
       }
     } catch (RuntimeException e) {
       LOG.error("{} rule check failed: {}", rules.kind(), e.getMessage());

@@ -38,9 +38,7 @@ final class BackendMetrics implements BackendListener {
 
   @Override
   public void repaired(ObjectKind kind, int count) {
-    for (int i = 0; i < count; i++) {
-      metrics.repair(kind.name().toLowerCase(Locale.ROOT));
-    }
+    metrics.repair(kind.name().toLowerCase(Locale.ROOT), count);
   }
 
   @Override

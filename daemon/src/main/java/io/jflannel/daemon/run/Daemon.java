@@ -87,7 +87,6 @@ public final class Daemon implements AutoCloseable {
         return t;
       });
 
-  private volatile Network network;
   private volatile Lease lease;
 
   public Daemon(FlanneldOptions options, Map<String, String> env) {
@@ -150,7 +149,6 @@ public final class Daemon implements AutoCloseable {
     } catch (RuntimeException e) {
       throw new FatalException("backend " + type + " failed to start: " + e, e);
     }
-    network = net;
     lease = net.lease();
     resources.push(net);
     LOG.info("lease acquired: {}{}", lease.subnet() != null ? lease.subnet() : "",

@@ -21,8 +21,8 @@ class FlannelMetricsTest {
     m.netlinkError("EEXIST");
     m.netlinkError("ENOENT");
     m.resync("iptables");
-    m.repair("iptables");
-    m.repair("route");
+    m.repair("iptables", 1);
+    m.repair("route", 1);
     m.leaseRenewal(true);
     m.leaseRenewal(false);
     m.leaseRenewal(true);

@@ -14,7 +14,7 @@ final class RecordingMetrics implements Metrics {
   }
 
   @Override
-  public void repair(String kind) {
-    repairs.incrementAndGet();
+  public void repair(String kind, int objects) {
+    repairs.addAndGet(objects);
   }
 }
