@@ -163,7 +163,8 @@ public final class Daemon implements AutoCloseable {
     readiness.markReady();
 
     net.start();
-    watchPeers(subnets, net);
+    // One full GC after the first (complete) peer pass returns start-up garbage (decision 0830).
+    watchPeers(subnets, new CompactAfterFirstPass(net, System::gc));
     scheduleRenewal(subnets);
     try {
       subnets.markNetworkReady();
