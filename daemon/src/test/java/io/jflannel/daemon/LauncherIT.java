@@ -26,6 +26,11 @@ class LauncherIT {
   record Result(int status, String stdout, String stderr) {}
 
   Result run(Path launcher, String... args) throws IOException, InterruptedException {
+    return run(launcher, java.util.Map.of(), args);
+  }
+
+  Result run(Path launcher, java.util.Map<String, String> env, String... args)
+      throws IOException, InterruptedException {
     List<String> cmd = new ArrayList<>();
     cmd.add(launcher.toString());
     cmd.addAll(List.of(args));
@@ -35,6 +40,7 @@ class LauncherIT {
         .redirectOutput(out.toFile()).redirectError(err.toFile());
     // The daemon must not pick up flags from the environment the tests run in.
     pb.environment().keySet().removeIf(k -> k.startsWith("FLANNELD_"));
+    pb.environment().putAll(env);
     Process p = pb.start();
     assertTrue(p.waitFor(60, TimeUnit.SECONDS), "launcher did not finish");
     return new Result(p.exitValue(), Files.readString(out, StandardCharsets.UTF_8),
@@ -61,6 +67,18 @@ class LauncherIT {
     Result r = run(link, "-help");
     assertEquals(0, r.status(), r.stderr());
     assertTrue(r.stdout().contains("--kube-subnet-mgr"), r.stdout());
+  }
+
+  @Test
+  void jvmRunsWithTheFootprintSettings() throws Exception {
+    // docs/decisions/0830: a JVM that lacked one of these flags would not even start.
+    Result r = run(LAUNCHER, java.util.Map.of("JFLANNEL_JAVA_OPTS", "-XX:+PrintFlagsFinal"), "--version");
+    assertEquals(0, r.status(), r.stderr());
+    for (String flag : List.of("MaxHeapFreeRatio", "MinHeapFreeRatio", "MaxNewSize", "TrimNativeHeapInterval")) {
+      String line = r.stdout().lines().filter(l -> l.matches("\\s*\\S+\\s+" + flag + "\\s.*")).findFirst()
+          .orElseThrow(() -> new AssertionError("no " + flag + " in -XX:+PrintFlagsFinal"));
+      assertTrue(line.contains("{command line}"), line);
+    }
   }
 
   @Test

@@ -25,8 +25,14 @@ class ImageScriptsTest {
       #!/bin/sh
       printf 'JAVA_HOME=%s\\n' "$JAVA_HOME"
       printf 'OPTS=%s\\n' "$JFLANNEL_JAVA_OPTS"
+      printf 'MALLOC_ARENA_MAX=%s\\n' "${MALLOC_ARENA_MAX:-}"
       for a in "$@"; do printf 'ARG=%s\\n' "$a"; done
       """;
+
+  /** Heap, native-heap and allocator settings both launchers carry (docs/decisions/0830). */
+  static final List<String> FOOTPRINT_FLAGS = List.of("-Xms8m", "-XX:MaxNewSize=4m",
+      "-XX:MinHeapFreeRatio=10", "-XX:MaxHeapFreeRatio=20", "-XX:TrimNativeHeapInterval=5000",
+      "-Dio.netty.allocator.type=unpooled");
 
   @TempDir Path opt;
 
@@ -42,11 +48,28 @@ class ImageScriptsTest {
     List<String> out = runLauncher(Map.of(), "--ip-masq", "--iface", "eth 0");
     assertEquals("JAVA_HOME=" + opt.toRealPath().resolve("jre"), out.get(0));
     List<String> opts = opts(out);
-    assertTrue(opts.containsAll(List.of("-Xmx64m", "-Xms16m", "-XX:+UseSerialGC", "-Xss256k",
+    assertTrue(opts.containsAll(List.of("-Xmx64m", "-Xms8m", "-XX:+UseSerialGC", "-Xss256k",
         "-XX:TieredStopAtLevel=1", "-XX:+ExitOnOutOfMemoryError")), opts.toString());
+    // The footprint flags of docs/decisions/0830.
+    assertTrue(opts.containsAll(FOOTPRINT_FLAGS), opts.toString());
     assertTrue(opts.stream().noneMatch(o -> o.startsWith("-XX:SharedArchiveFile")),
         "no archive flag while the archive does not exist: " + opts);
-    assertEquals(List.of("ARG=--ip-masq", "ARG=--iface", "ARG=eth 0"), out.subList(2, out.size()));
+    assertEquals(List.of("ARG=--ip-masq", "ARG=--iface", "ARG=eth 0"), out.subList(3, out.size()));
+  }
+
+  @Test
+  void launcherLimitsMallocArenasUnlessTheOperatorChoseAValue() throws Exception {
+    assertEquals("MALLOC_ARENA_MAX=2", runLauncher(Map.of("MALLOC_ARENA_MAX", "")).get(2));
+    assertEquals("MALLOC_ARENA_MAX=4", runLauncher(Map.of("MALLOC_ARENA_MAX", "4")).get(2));
+  }
+
+  @Test
+  void imageAndDaemonLauncherShipTheSameFootprintFlags() throws Exception {
+    String daemonLauncher = Files.readString(RepoFiles.root().resolve("daemon/src/main/launcher/flanneld"));
+    for (String flag : FOOTPRINT_FLAGS) {
+      assertTrue(daemonLauncher.contains(flag), "daemon launcher lacks " + flag);
+    }
+    assertTrue(daemonLauncher.contains("MALLOC_ARENA_MAX=${MALLOC_ARENA_MAX:-2}"), "daemon launcher: malloc arenas");
   }
 
   @Test
