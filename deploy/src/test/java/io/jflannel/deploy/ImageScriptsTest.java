@@ -30,7 +30,7 @@ class ImageScriptsTest {
       """;
 
   /** Heap, native-heap and allocator settings both launchers carry (docs/decisions/0830). */
-  static final List<String> FOOTPRINT_FLAGS = List.of("-Xms8m", "-XX:MaxNewSize=4m",
+  static final List<String> FOOTPRINT_FLAGS = List.of("-Xms8m", "-XX:MaxNewSize=8m",
       "-XX:MinHeapFreeRatio=10", "-XX:MaxHeapFreeRatio=20", "-XX:TrimNativeHeapInterval=5000",
       "-Dio.netty.allocator.type=unpooled");
 
