@@ -205,6 +205,18 @@ final class KubeBenchNode implements AutoCloseable {
     daemon = null;
   }
 
+  /**
+   * Waits until the mock answers a GET, and returns how long that took in ms. The mock serves
+   * everything from one event loop, and when a watch closes it waits there (up to about 30 s)
+   * for the thread that was still sending that watch's events; a start measured during that
+   * wait would time the mock, not the daemon.
+   */
+  double awaitMockIdle() {
+    long t0 = System.nanoTime();
+    client.nodes().withName(NODE).get();
+    return (System.nanoTime() - t0) / 1e6;
+  }
+
   /** Removes flannel.1 (and with it every route, neighbour and FDB entry) and subnet.env. */
   void wipeDataplane() throws Exception {
     Optional<Link> dev = netlink.link("flannel.1");

@@ -147,6 +147,11 @@ public final class KubeColdStartBench {
         allCpu[r] = s.allCpuMs;
         mockCpu[r] = s.mockCpuMs;
         node.stopDaemon();
+        double stalled = node.awaitMockIdle();
+        if (stalled > 1000) {
+          System.out.printf(Locale.ROOT, "  (the mock answered again %.0f ms after the daemon stopped: its event loop waits"
+              + " in WatchEventsListener.onClosed for the closed watch's sender)%n", stalled);
+        }
         int synced = syncedNodes(node.daemonLog());
         if (synced != n + 1) {
           throw new IllegalStateException("the daemon's informer synced " + synced + " nodes, expected " + (n + 1)
