@@ -397,7 +397,7 @@ public final class Daemon implements AutoCloseable {
     resources.push(passes::shutdownNow);
     Runnable sync = () -> {
       if (dirty.getAndSet(false)) {
-        net.reconcile(watcher.peers()); // LeaseWatcher is thread-safe
+        net.reconcile(watcher.peersByKey()); // LeaseWatcher is thread-safe
       }
     };
     try {
