@@ -430,8 +430,9 @@ public final class ReconcilingNetwork implements Network {
           took.toNanos() / 1e6);
       if (trigger != null && trigger != ResyncKind.RETRY || !deviceFixes.isEmpty()) {
         LOG.info("repaired kernel state: {}{}", msg, deviceFixes.isEmpty() ? "" : ", device fixes " + deviceFixes);
-      } else if (out.deletedTotal() > 0) {
-        // At start-up these are the entries of peers that disappeared while we were down.
+      } else if (out.deletedTotal() > 0 && believed == null) {
+        // Found by a dump: at start-up, the entries of peers that disappeared while we were
+        // down. (An incremental pass deletes only what changed peers left behind.)
         LOG.info("removed stale entries: {}", msg);
       } else {
         LOG.debug(msg);

@@ -61,21 +61,24 @@ public record IpNet(InetAddress address, int prefixLength) {
     return new IpNet(a.getLower().withoutPrefixLength().toInetAddress(), prefix);
   }
 
-  // Go's net.ParseIP forms only: no inet_aton shorthands (10.1), no leading zeros (octal
-  // 010.0.0.1), no prefixes, masks, ranges or zones.
-  private static final IPAddressStringParameters STRICT_ADDRESS = new IPAddressStringParameters.Builder()
-      .allowEmpty(false)
-      .allowAll(false)
-      .allowPrefix(false)
-      .allowMask(false)
-      .allowPrefixOnly(false)
-      .allowSingleSegment(false)
-      .allowWildcardedSeparator(false)
-      .setRangeOptions(AddressStringParameters.RangeParameters.NO_RANGE)
-      .allow_inet_aton(false)
-      .getIPv4AddressParametersBuilder().allowLeadingZeros(false).getParentBuilder()
-      .getIPv6AddressParametersBuilder().allowZone(false).getParentBuilder()
-      .toParams();
+  /** Built on first use: most addresses take the IPv4 fast path and never need the library. */
+  private static final class Strict {
+    // Go's net.ParseIP forms only: no inet_aton shorthands (10.1), no leading zeros (octal
+    // 010.0.0.1), no prefixes, masks, ranges or zones.
+    static final IPAddressStringParameters STRICT_ADDRESS = new IPAddressStringParameters.Builder()
+        .allowEmpty(false)
+        .allowAll(false)
+        .allowPrefix(false)
+        .allowMask(false)
+        .allowPrefixOnly(false)
+        .allowSingleSegment(false)
+        .allowWildcardedSeparator(false)
+        .setRangeOptions(AddressStringParameters.RangeParameters.NO_RANGE)
+        .allow_inet_aton(false)
+        .getIPv4AddressParametersBuilder().allowLeadingZeros(false).getParentBuilder()
+        .getIPv6AddressParametersBuilder().allowZone(false).getParentBuilder()
+        .toParams();
+  }
 
   /**
    * Parses a bare IPv4 or IPv6 address without any name lookup ({@code InetAddress.getByName}
@@ -93,7 +96,7 @@ public record IpNet(InetAddress address, int prefixLength) {
     }
     IPAddress a;
     try {
-      a = new IPAddressString(text.strip(), STRICT_ADDRESS).toAddress();
+      a = new IPAddressString(text.strip(), Strict.STRICT_ADDRESS).toAddress();
     } catch (AddressStringException e) {
       throw new IllegalArgumentException("invalid IP address \"" + text + "\": " + e.getMessage(), e);
     }

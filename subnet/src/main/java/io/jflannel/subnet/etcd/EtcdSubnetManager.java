@@ -201,6 +201,14 @@ public final class EtcdSubnetManager implements io.jflannel.subnet.SubnetManager
 
   private record Listing(List<Entry> entries, long revision) {}
 
+  /**
+   * The listing the successful {@link #acquireLease} chose from, handed to the first watch so
+   * that start-up reads and parses every lease once, not twice (the watch starts from its
+   * revision, so nothing after it is missed).
+   */
+  private final java.util.concurrent.atomic.AtomicReference<Listing> acquiredListing =
+      new java.util.concurrent.atomic.AtomicReference<>();
+
   @Override
   public Lease acquireLease(LeaseAttrs attrs) throws SubnetException {
     NetworkConfig cfg = networkConfig();
@@ -211,9 +219,11 @@ public final class EtcdSubnetManager implements io.jflannel.subnet.SubnetManager
       throw new SubnetException("cannot acquire an IPv6 subnet without a public IPv6 address");
     }
     for (int attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
-      Optional<Lease> got = tryAcquire(cfg, attrs, list());
+      Listing listing = list();
+      Optional<Lease> got = tryAcquire(cfg, attrs, listing);
       if (got.isPresent()) {
         ownLease = got.get();
+        acquiredListing.set(listing);
         return got.get();
       }
       if (attempt < MAX_ATTEMPTS) {
@@ -547,21 +557,26 @@ public final class EtcdSubnetManager implements io.jflannel.subnet.SubnetManager
       }
       int gen = generation.incrementAndGet();
       closeStream();
-      Listing listing;
+      // Our own put came after the acquisition's listing: it and any later deletion of our
+      // lease arrive through the watch, which starts right after that listing's revision.
+      Listing listing = acquiredListing.getAndSet(null);
+      boolean ownPresent = listing != null;
       try {
-        listing = list();
+        if (listing == null) {
+          listing = list();
+        }
       } catch (SubnetException e) {
         retryLater("listing leases failed: " + e.getMessage());
         return;
       }
       List<Lease> snapshot = new ArrayList<>();
-      boolean ownPresent = false;
+      EtcdLeaseKey ownKey = own == null ? null : new EtcdLeaseKey(own.subnet(), own.ipv6Subnet());
       for (Entry e : listing.entries()) {
         if (e.attrs() == null) {
           continue; // bad value, already logged
         }
         snapshot.add(new Lease(e.subnets().subnet(), e.subnets().ipv6Subnet(), e.attrs(), null));
-        ownPresent |= own != null && e.subnets().toString().equals(new EtcdLeaseKey(own.subnet(), own.ipv6Subnet()).toString());
+        ownPresent |= ownKey != null && ownKey.equals(e.subnets());
       }
       List<LeaseEvent> events = view.reset(snapshot);
       if (!initialDelivered || !events.isEmpty()) {
