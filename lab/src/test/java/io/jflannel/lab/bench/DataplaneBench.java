@@ -167,9 +167,9 @@ public final class DataplaneBench {
         compareDevice("pod eth0 on n1", ours.from.netns(), ref.from.netns(), "eth0");
         compareDevice("cni0 on n1", lab.node(1).netns(), hand.node(1).netns(), "cni0");
         System.out.println("routes on n1, ours:      " + oneLine(Exec.check("ip", "-n", lab.node(1).netns(),
-            "route", "show", "10.244.0.0/16").stdout()));
+            "-d", "route", "show", "root", "10.244.0.0/16").stdout()));
         System.out.println("routes on n1, hand-made: " + oneLine(Exec.check("ip", "-n", hand.node(1).netns(),
-            "route", "show", "10.244.0.0/16").stdout()));
+            "-d", "route", "show", "root", "10.244.0.0/16").stdout()));
         measure(sides, runs, seconds);
         report(sides, ref);
         System.out.printf(Locale.ROOT, "ratio ours / direct veth: %.3f%n", ours.medianGbps() / direct.medianGbps());
