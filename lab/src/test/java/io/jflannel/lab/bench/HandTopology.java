@@ -107,7 +107,7 @@ final class HandTopology implements AutoCloseable {
   }
 
   private void programPeer(LabNode n, LabNode peer) {
-    String subnet = "10.244." + peer.index() + ".0/24";
+    String subnet = subnet(peer.index());
     if (!vxlan) {
       Exec.check("ip", "-n", n.netns(), "route", "replace", subnet, "via", peer.underlayIp(),
           "dev", Underlay.NODE_IFACE);
@@ -124,13 +124,21 @@ final class HandTopology implements AutoCloseable {
   }
 
   /**
-   * Copies the nat/filter rules a lab node holds (flanneld's {@code --ip-masq} rules) onto the
-   * node of the same index here, so connection tracking and NAT cost the same on both sides.
+   * Copies the nft ruleset of a lab node (flanneld's {@code --ip-masq} rules through
+   * iptables-nft) onto node {@code index} here, with the lab node's pod subnet replaced by this
+   * node's, so connection tracking and NAT cost the same on both sides. Copied with nft rather
+   * than iptables-save/restore, which would add empty base chains the daemon never creates.
    */
-  void copyRulesFrom(LabNode labNode, int index) {
-    String rules = Exec.runIn(labNode.netns(), "iptables-save").check().stdout();
-    Exec.run(Exec.inNetns(node(index).netns(), "iptables-restore"), rules, java.util.Map.of(),
+  void copyRulesFrom(LabNode labNode, String labSubnet, int index) {
+    String rules = Exec.runIn(labNode.netns(), "nft", "list", "ruleset").check().stdout()
+        .replace(labSubnet, subnet(index));
+    Exec.run(Exec.inNetns(node(index).netns(), "nft", "-f", "-"), rules, java.util.Map.of(),
         java.time.Duration.ofSeconds(30)).check();
+  }
+
+  /** The pod subnet of node {@code index}. */
+  static String subnet(int index) {
+    return "10.244." + index + ".0/24";
   }
 
   LabNode node(int index) {
