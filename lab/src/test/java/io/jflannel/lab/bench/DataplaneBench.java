@@ -16,7 +16,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Iterator;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -32,11 +31,16 @@ import java.util.TreeSet;
  * <ul>
  *   <li>vxlan: the same topology with {@code flannel.1}, neighbours, FDB entries and routes
  *       made by hand with iproute2 ({@link HandTopology}), once with a copy of the daemons'
- *       iptables rules (same conntrack/NAT cost) and once without any rules;
+ *       nft ruleset (their {@code --ip-masq} rules, own subnet substituted: same conntrack/NAT
+ *       cost) and once without any rules;
  *   <li>host-gw: the same topology with the routes made by hand (with and without the rules),
  *       and a direct veth pair between two bare namespaces (the ceiling: one hop instead of
  *       pod veth, cni0, node, underlay bridge, node, cni0, pod veth).
  * </ul>
+ *
+ * <p>Afterwards both daemons are killed (the dataplane stays) and ours is measured against the
+ * reference again, and the CPU the lab's own processes used while measuring is printed: on a
+ * small machine a busy daemon would slow iperf3 without anything being wrong in the kernel.
  *
  * <p>Before measuring it prints the MTU of every pod interface, cni0 and flannel.1, and every
  * difference between the {@code ip -d -j link} description of our devices and the hand-made
@@ -279,8 +283,7 @@ public final class DataplaneBench {
 
   private static void flatten(String path, JsonNode node, Map<String, String> out) {
     if (node.isObject()) {
-      for (Iterator<Map.Entry<String, JsonNode>> it = node.fields(); it.hasNext(); ) {
-        Map.Entry<String, JsonNode> e = it.next();
+      for (Map.Entry<String, JsonNode> e : node.properties()) {
         flatten(path.isEmpty() ? e.getKey() : path + "." + e.getKey(), e.getValue(), out);
       }
     } else if (node.isArray()) {
