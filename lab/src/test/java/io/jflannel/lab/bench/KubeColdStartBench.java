@@ -24,7 +24,7 @@ import java.util.regex.Pattern;
 public final class KubeColdStartBench {
   private static final Pattern SYNCED = Pattern.compile("node informer synced: (\\d+) nodes");
   /** Creates in flight while populating the mock. */
-  private static final int WRITERS = 8;
+  static final int WRITERS = 8;
 
   private KubeColdStartBench() {
   }
