@@ -13,6 +13,9 @@ run() {
 run "$root/netlink/bench/run.sh" 5000 3
 run "$here/reconcile.sh" 5000 3
 run "$here/coldstart.sh" 3 "0 1000 5000"
+run "$here/coldstart-kube.sh" 3 "0 1000 5000"
 run "$here/latency.sh" 0 200
 run "$here/latency.sh" 5000 200
+run "$here/latency-kube.sh" 5000 200
 run "$here/footprint.sh" 5000 50000 60
+run "$here/dataplane.sh" 5 5

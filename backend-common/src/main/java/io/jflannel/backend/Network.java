@@ -2,6 +2,7 @@ package io.jflannel.backend;
 
 import io.jflannel.subnet.Lease;
 import java.util.Collection;
+import java.util.Map;
 
 /** The programmed overlay of one node: its own lease and the kernel state for every peer. */
 public interface Network extends AutoCloseable {
@@ -22,6 +23,14 @@ public interface Network extends AutoCloseable {
    * from it lose their entries. Until the first call, repair and resync leave the kernel alone.
    */
   void reconcile(Collection<Lease> peers);
+
+  /**
+   * The same with the peers already keyed by {@link Lease#key()} (a watcher's view), which
+   * saves computing every key again on each change.
+   */
+  default void reconcile(Map<String, Lease> peersByKey) {
+    reconcile(peersByKey.values());
+  }
 
   /** Starts event-driven repair (netlink notifications) and the slow periodic resync. */
   void start();

@@ -8,13 +8,11 @@ import java.net.InetAddress;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.Comparator;
-import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
-import java.util.TreeMap;
 import java.util.function.Function;
 
 /**
@@ -81,40 +79,16 @@ public final class PeerValidator {
     List<String> order = new ArrayList<>(peers.keySet());
     order.sort(Comparator.<String, Boolean>comparing(k -> !previouslyAccepted.contains(k))
         .thenComparing(Comparator.naturalOrder()));
-    Map<String, Lease> accepted = new LinkedHashMap<>();
-    Map<String, Rejection> rejected = new LinkedHashMap<>();
-    // Accepted subnets as disjoint address ranges keyed by first address.
-    TreeMap<BigInteger, AcceptedRange> ranges = new TreeMap<>();
-    Map<String, String> claims = new HashMap<>();
+    PeerBook book = new PeerBook(this);
     for (String key : order) {
-      Lease peer = peers.get(key);
-      Rejection r = checkAlone(peer);
-      String claimed = r == null && claim != null ? claim.apply(peer) : null;
-      if (r == null) {
-        AddressRange range = AddressRange.of(peer.subnet());
-        Map.Entry<BigInteger, AcceptedRange> below = ranges.floorEntry(range.last());
-        if (below != null && below.getValue().last.compareTo(range.first()) >= 0) {
-          r = new Rejection(RejectReason.SUBNET_OVERLAPS_PEER, "subnet " + peer.subnet()
-              + " overlaps " + below.getValue().subnet + " of peer " + below.getValue().key);
-        } else if (claimed != null && claims.containsKey(claimed)) {
-          r = new Rejection(RejectReason.BACKEND_DATA_INVALID, claimed + " is already used by peer " + claims.get(claimed));
-        } else {
-          ranges.put(range.first(), new AcceptedRange(range.last(), peer.subnet(), key));
-          if (claimed != null) {
-            claims.put(claimed, key);
-          }
-        }
-      }
-      if (r == null) {
-        accepted.put(key, peer);
-      } else {
-        rejected.put(key, r);
-      }
+      book.admit(key, peers.get(key));
     }
-    return new Outcome(accepted, rejected);
+    return new Outcome(new LinkedHashMap<>(book.accepted()), new LinkedHashMap<>(book.rejected()));
   }
 
-  private record AcceptedRange(BigInteger last, IpNet subnet, String key) {
+  /** The peer's exclusive claim, or null when the backend has none. */
+  String claim(Lease peer) {
+    return claim == null ? null : claim.apply(peer);
   }
 
   /** The rules that concern one lease alone; null when it passes them. */

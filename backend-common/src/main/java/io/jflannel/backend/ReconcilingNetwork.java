@@ -19,11 +19,13 @@ import java.util.ArrayList;
 import java.util.Collection;
 import java.util.EnumSet;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -61,20 +63,24 @@ public final class ReconcilingNetwork implements Network {
   private final ScheduledExecutorService scheduler;
 
   private final Object passLock = new Object();
-  /** Desired peers by lease key (keys are computed once per reconcile call, not per pass). */
+  // Everything below up to `closed` is guarded by passLock.
+  /** Desired peers by lease key, as the last reconcile gave them. */
   private Map<String, Lease> desiredPeers = Map.of();
-  private Set<String> accepted = Set.of();
+  /** The validator's running verdict: a reconcile re-judges only the leases that changed. */
+  private final PeerBook book;
   private Map<String, Rejection> rejected = Map.of();
-  private volatile Desired desired = Desired.EMPTY;
+  /** The objects of every accepted peer, as of the last pass (mapped once per lease). */
+  private final Map<String, PeerObjects> want = new LinkedHashMap<>();
+  /** Keys whose verdict or lease changed since their objects in {@link #want} were mapped. */
+  private final Set<String> unmapped = new HashSet<>();
+  private volatile Desired desired = Desired.empty();
   /**
    * What the last pass left in the kernel when it finished without errors, else null. A
    * reconcile (the desired peers changed) diffs against it instead of dumping: between two
    * passes the kernel can only drift through changes the notifications report, and those
-   * schedule a dumping repair pass. Guarded by passLock.
+   * schedule a dumping repair pass. It differs from {@link #want} only on {@link #unmapped}.
    */
   private Map<String, PeerObjects> programmed;
-  /** The mapping of each accepted lease in the last pass, reused while the lease is unchanged. */
-  private Map<Lease, PeerObjects> mapped = Map.of();
   private volatile boolean closed;
   /**
    * Whether the desired peers are known. Until the first {@link #reconcile}, repair passes do
@@ -87,9 +93,26 @@ public final class ReconcilingNetwork implements Network {
   private final AtomicReference<ResyncKind> pendingKind = new AtomicReference<>();
   private volatile Subscription subscription;
 
-  /** The desired objects by key, read by the notification thread to judge events. */
+  /**
+   * The desired objects by key, read by the notification thread to judge events. A reconcile
+   * updates the maps in place (only the changed peers); a full pass builds a new one.
+   */
   private record Desired(Map<RouteKey, Route> routes, Map<NeighKey, Neigh> neighs, Map<FdbKey, FdbEntry> fdb) {
-    static final Desired EMPTY = new Desired(Map.of(), Map.of(), Map.of());
+    static Desired empty() {
+      return new Desired(new ConcurrentHashMap<>(), new ConcurrentHashMap<>(), new ConcurrentHashMap<>());
+    }
+
+    void add(PeerObjects p) {
+      p.routes().forEach(r -> routes.put(ObjectKeys.key(r), r));
+      p.neighs().forEach(n -> neighs.put(ObjectKeys.key(n), n));
+      p.fdb().forEach(f -> fdb.put(ObjectKeys.key(f), f));
+    }
+
+    void remove(PeerObjects p) {
+      p.routes().forEach(r -> routes.remove(ObjectKeys.key(r)));
+      p.neighs().forEach(n -> neighs.remove(ObjectKeys.key(n)));
+      p.fdb().forEach(f -> fdb.remove(ObjectKeys.key(f)));
+    }
   }
 
   /**
@@ -113,6 +136,7 @@ public final class ReconcilingNetwork implements Network {
     this.validator = Objects.requireNonNull(validator, "validator");
     this.dataplane = Objects.requireNonNull(dataplane, "dataplane");
     this.debounce = debounce;
+    this.book = new PeerBook(validator);
     this.scheduler = Executors.newSingleThreadScheduledExecutor(r -> {
       Thread t = new Thread(r, "jflannel-" + dataplane.backendType() + "-reconciler");
       t.setDaemon(true);
@@ -132,19 +156,36 @@ public final class ReconcilingNetwork implements Network {
 
   @Override
   public void reconcile(Collection<Lease> peers) {
-    Map<String, Lease> copy = new LinkedHashMap<>();
+    Map<String, Lease> byKey = new LinkedHashMap<>();
     for (Lease l : peers) {
-      copy.putIfAbsent(l.key(), l);
+      byKey.putIfAbsent(l.key(), l);
     }
+    reconcileKeyed(byKey);
+  }
+
+  @Override
+  public void reconcile(Map<String, Lease> peersByKey) {
+    reconcileKeyed(Map.copyOf(peersByKey)); // a no-op for an immutable copy (LeaseWatcher's)
+  }
+
+  private void reconcileKeyed(Map<String, Lease> peers) {
     synchronized (passLock) {
       if (closed) {
         // A watcher that has not stopped yet must not change a dataplane we handed over.
-        LOG.debug("ignoring reconcile of {} peers after close", copy.size());
+        LOG.debug("ignoring reconcile of {} peers after close", peers.size());
         return;
       }
-      desiredPeers = copy;
+      desiredPeers = peers;
+      Set<String> changed = book.update(peers);
+      unmapped.addAll(changed);
+      boolean first = !seeded;
       seeded = true;
-      pass(null);
+      if (first || !changed.isEmpty() || !book.rejected().equals(rejected)) {
+        reportRejections(book.rejected());
+      }
+      if (first || !changed.isEmpty() || programmed == null) {
+        pass(null);
+      }
     }
   }
 
@@ -200,7 +241,7 @@ public final class ReconcilingNetwork implements Network {
   /** Keys of the peers programmed by the last pass (tests and diagnostics). */
   public Set<String> acceptedPeers() {
     synchronized (passLock) {
-      return accepted;
+      return Set.copyOf(want.keySet());
     }
   }
 
@@ -324,29 +365,20 @@ public final class ReconcilingNetwork implements Network {
       for (ObjectKind k : deviceFixes) {
         listener.repaired(k, 1);
       }
-      if (!deviceFixes.isEmpty()) {
+      boolean remapAll = !deviceFixes.isEmpty();
+      if (remapAll) {
         // A recreated device has a new index: nothing cached describes the kernel any more.
-        mapped = Map.of();
         programmed = null;
       }
       Map<String, PeerObjects> believed = trigger == null ? programmed : null;
       programmed = null; // until this pass ends cleanly
-      PeerValidator.Outcome verdict = validator.validate(desiredPeers, accepted);
-      reportRejections(verdict.rejected());
-      Map<String, PeerObjects> want = new LinkedHashMap<>();
-      Map<Lease, PeerObjects> nowMapped = new HashMap<>();
-      verdict.accepted().forEach((key, peer) -> {
-        PeerObjects objects = mapped.get(peer);
-        if (objects == null) {
-          objects = dataplane.map(peer);
-        }
-        nowMapped.put(peer, objects);
-        want.put(key, objects);
-      });
-      mapped = nowMapped;
-      accepted = Set.copyOf(want.keySet());
-      desired = index(want);
-      ReconcilePlan plan = believed != null ? planChanges(want, believed)
+      List<String> touched = remap(remapAll);
+      if (believed == null) {
+        Desired fresh = Desired.empty();
+        want.values().forEach(fresh::add);
+        desired = fresh;
+      }
+      ReconcilePlan plan = believed != null ? planChanges(touched, believed)
           : ReconcilePlanner.plan(want, dataplane.dumpOwned());
       if (LOG.isTraceEnabled() && !plan.isEmpty()) {
         LOG.trace("plan: {}", plan);
@@ -354,15 +386,19 @@ public final class ReconcilingNetwork implements Network {
       // A failed peer leaves the desired index before its undo, so the undo's notifications
       // do not schedule a pass that would fail again at once; the slower retry takes it.
       PlanRunner.Outcome out = plan.isEmpty() ? null : PlanRunner.run(netlink, plan, failed -> {
-        Map<String, PeerObjects> ok = new LinkedHashMap<>(want);
-        ok.keySet().removeAll(failed);
-        desired = index(ok);
+        Desired d = desired;
+        failed.forEach(k -> {
+          PeerObjects p = want.get(k);
+          if (p != null) {
+            d.remove(p);
+          }
+        });
       });
       if (trigger != null) {
         listener.resync(trigger);
       }
       if (out == null || out.errors().isEmpty()) {
-        programmed = want;
+        programmed = believed != null ? advance(believed, touched) : new HashMap<>(want);
       }
       if (out == null) {
         listener.peersProgrammed(want.size());
@@ -394,8 +430,9 @@ public final class ReconcilingNetwork implements Network {
           took.toNanos() / 1e6);
       if (trigger != null && trigger != ResyncKind.RETRY || !deviceFixes.isEmpty()) {
         LOG.info("repaired kernel state: {}{}", msg, deviceFixes.isEmpty() ? "" : ", device fixes " + deviceFixes);
-      } else if (out.deletedTotal() > 0) {
-        // At start-up these are the entries of peers that disappeared while we were down.
+      } else if (out.deletedTotal() > 0 && believed == null) {
+        // Found by a dump: at start-up, the entries of peers that disappeared while we were
+        // down. (An incremental pass deletes only what changed peers left behind.)
         LOG.info("removed stale entries: {}", msg);
       } else {
         LOG.debug(msg);
@@ -431,25 +468,72 @@ public final class ReconcilingNetwork implements Network {
   }
 
   /**
-   * Plans only what differs from the last clean pass: peers whose mapping is not the very
-   * object that pass programmed (unchanged leases reuse their mapping, so identity is the
-   * test), against what that pass left for those peers. Object keys never collide between
-   * accepted peers (the validator's exclusive claims), so the untouched peers need no look.
+   * Brings {@link #want} and the desired index up to date with the book: maps the peers whose
+   * verdict or lease changed (or every accepted peer, after the device was recreated).
+   *
+   * @return the keys whose objects may differ from what the last clean pass programmed
    */
-  private static ReconcilePlan planChanges(Map<String, PeerObjects> want, Map<String, PeerObjects> believed) {
+  private List<String> remap(boolean all) {
+    if (all) {
+      want.clear();
+      unmapped.addAll(book.accepted().keySet());
+    }
+    List<String> keys = new ArrayList<>(unmapped);
+    keys.sort(null);
+    Desired d = desired;
+    for (String k : keys) {
+      PeerObjects old = want.remove(k);
+      if (old != null) {
+        d.remove(old); // all removals first: a new holder may reuse a released key
+      }
+    }
+    for (String k : keys) {
+      Lease peer = book.accepted().get(k);
+      if (peer != null) {
+        PeerObjects objects = dataplane.map(peer);
+        want.put(k, objects);
+        d.add(objects);
+      }
+    }
+    unmapped.clear();
+    return keys;
+  }
+
+  /**
+   * Plans only the peers touched since the last clean pass, against what that pass left for
+   * them. Object keys never collide between accepted peers (the validator's exclusive
+   * claims), so the untouched peers need no look.
+   */
+  private ReconcilePlan planChanges(List<String> touched, Map<String, PeerObjects> believed) {
     Map<String, PeerObjects> changed = new LinkedHashMap<>();
-    want.forEach((key, objects) -> {
-      if (believed.get(key) != objects) {
-        changed.put(key, objects);
-      }
-    });
     Map<String, PeerObjects> before = new HashMap<>();
-    believed.forEach((key, objects) -> {
-      if (want.get(key) != objects) {
-        before.put(key, objects);
+    for (String key : touched) {
+      PeerObjects now = want.get(key);
+      PeerObjects then = believed.get(key);
+      if (now != null && now.equals(then)) {
+        continue;
       }
-    });
+      if (now != null) {
+        changed.put(key, now);
+      }
+      if (then != null) {
+        before.put(key, then);
+      }
+    }
     return ReconcilePlanner.plan(changed, owned(before));
+  }
+
+  /** What the kernel holds after a clean incremental pass: the last state plus the touched peers. */
+  private Map<String, PeerObjects> advance(Map<String, PeerObjects> believed, List<String> touched) {
+    for (String key : touched) {
+      PeerObjects now = want.get(key);
+      if (now == null) {
+        believed.remove(key);
+      } else {
+        believed.put(key, now);
+      }
+    }
+    return believed;
   }
 
   /** The objects a clean pass left behind, in the shape of a dump. */
@@ -465,15 +549,4 @@ public final class ReconcilingNetwork implements Network {
     return new OwnedObjects(routes, neighs, fdb);
   }
 
-  private static Desired index(Map<String, PeerObjects> want) {
-    Map<RouteKey, Route> routes = new HashMap<>();
-    Map<NeighKey, Neigh> neighs = new HashMap<>();
-    Map<FdbKey, FdbEntry> fdb = new HashMap<>();
-    for (PeerObjects p : want.values()) {
-      p.routes().forEach(r -> routes.put(ObjectKeys.key(r), r));
-      p.neighs().forEach(n -> neighs.put(ObjectKeys.key(n), n));
-      p.fdb().forEach(f -> fdb.put(ObjectKeys.key(f), f));
-    }
-    return new Desired(routes, neighs, fdb);
-  }
 }

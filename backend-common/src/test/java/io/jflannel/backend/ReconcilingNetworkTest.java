@@ -236,4 +236,44 @@ class ReconcilingNetworkTest {
         1450, null, 0, false, 0, null)));
     await("device pass", () -> listener.count("resync.DEVICE") == 1 && listener.count("repaired.DEVICE") == 1);
   }
+
+  @Test
+  void aReconcileSendsOnlyTheChangedPeersRequests() {
+    List<Lease> many = new java.util.ArrayList<>();
+    for (int i = 0; i < 200; i++) {
+      many.add(vxlan("10.244." + (10 + i) + ".0/24", "192.0.2." + (10 + i), String.format("2a:00:00:00:01:%02x", i)));
+    }
+    net.reconcile(many);
+    assertEquals(200, nl.routes.size());
+    int before = nl.requestCount();
+    List<Lease> plusOne = new java.util.ArrayList<>(many);
+    plusOne.add(p2);
+    net.reconcile(plusOne);
+    assertEquals(3, nl.requestCount() - before, "one neighbour, one FDB entry, one route");
+    before = nl.requestCount();
+    net.reconcile(plusOne);
+    assertEquals(0, nl.requestCount() - before, "an unchanged set sends nothing");
+    java.util.Map<String, Lease> keyed = new java.util.LinkedHashMap<>();
+    many.forEach(l -> keyed.put(l.key(), l));
+    net.reconcile(keyed);
+    assertEquals(3, nl.requestCount() - before, "the keyed form removes p2 alone");
+    assertEquals(200, nl.routes.size());
+    assertEquals(1, dp.dumps.get(), "none of these passes read the kernel");
+  }
+
+  @Test
+  void aPeerRefusedForAnOverlapIsProgrammedOnceTheHolderLeaves() {
+    Lease wide = vxlan("10.244.2.0/23", "192.0.2.7", "2a:00:00:00:00:07");
+    net.reconcile(List.of(wide));
+    net.reconcile(List.of(wide, p2, p3));
+    assertEquals(java.util.Set.of(wide.key()), net.acceptedPeers());
+    assertEquals(2, listener.count("rejected.SUBNET_OVERLAPS_PEER"));
+    net.reconcile(List.of(p2, p3));
+    assertEquals(java.util.Set.of(p2.key(), p3.key()), net.acceptedPeers());
+    assertEquals(2, nl.routes.size());
+    assertTrue(net.rejectedPeers().isEmpty());
+    net.resyncNow();
+    assertEquals(0, listener.count("repaired.FDB") + listener.count("repaired.NEIGH") + listener.count("repaired.ROUTE"),
+        "the incremental passes left the kernel exactly as a full pass wants it");
+  }
 }

@@ -40,6 +40,10 @@ public record IpNet(InetAddress address, int prefixLength) {
       throw new IllegalArgumentException("empty CIDR");
     }
     String t = text.strip();
+    IpNet fast = parseV4(t);
+    if (fast != null) {
+      return fast;
+    }
     IPAddress a;
     try {
       a = new IPAddressString(t).toAddress();
@@ -57,21 +61,24 @@ public record IpNet(InetAddress address, int prefixLength) {
     return new IpNet(a.getLower().withoutPrefixLength().toInetAddress(), prefix);
   }
 
-  // Go's net.ParseIP forms only: no inet_aton shorthands (10.1), no leading zeros (octal
-  // 010.0.0.1), no prefixes, masks, ranges or zones.
-  private static final IPAddressStringParameters STRICT_ADDRESS = new IPAddressStringParameters.Builder()
-      .allowEmpty(false)
-      .allowAll(false)
-      .allowPrefix(false)
-      .allowMask(false)
-      .allowPrefixOnly(false)
-      .allowSingleSegment(false)
-      .allowWildcardedSeparator(false)
-      .setRangeOptions(AddressStringParameters.RangeParameters.NO_RANGE)
-      .allow_inet_aton(false)
-      .getIPv4AddressParametersBuilder().allowLeadingZeros(false).getParentBuilder()
-      .getIPv6AddressParametersBuilder().allowZone(false).getParentBuilder()
-      .toParams();
+  /** Built on first use: most addresses take the IPv4 fast path and never need the library. */
+  private static final class Strict {
+    // Go's net.ParseIP forms only: no inet_aton shorthands (10.1), no leading zeros (octal
+    // 010.0.0.1), no prefixes, masks, ranges or zones.
+    static final IPAddressStringParameters STRICT_ADDRESS = new IPAddressStringParameters.Builder()
+        .allowEmpty(false)
+        .allowAll(false)
+        .allowPrefix(false)
+        .allowMask(false)
+        .allowPrefixOnly(false)
+        .allowSingleSegment(false)
+        .allowWildcardedSeparator(false)
+        .setRangeOptions(AddressStringParameters.RangeParameters.NO_RANGE)
+        .allow_inet_aton(false)
+        .getIPv4AddressParametersBuilder().allowLeadingZeros(false).getParentBuilder()
+        .getIPv6AddressParametersBuilder().allowZone(false).getParentBuilder()
+        .toParams();
+  }
 
   /**
    * Parses a bare IPv4 or IPv6 address without any name lookup ({@code InetAddress.getByName}
@@ -83,9 +90,13 @@ public record IpNet(InetAddress address, int prefixLength) {
     if (text == null || text.isBlank()) {
       throw new IllegalArgumentException("empty IP address");
     }
+    InetAddress fast = text.indexOf('/') < 0 ? v4Address(text.strip(), 0, text.strip().length()) : null;
+    if (fast != null) {
+      return fast;
+    }
     IPAddress a;
     try {
-      a = new IPAddressString(text.strip(), STRICT_ADDRESS).toAddress();
+      a = new IPAddressString(text.strip(), Strict.STRICT_ADDRESS).toAddress();
     } catch (AddressStringException e) {
       throw new IllegalArgumentException("invalid IP address \"" + text + "\": " + e.getMessage(), e);
     }
@@ -101,11 +112,75 @@ public record IpNet(InetAddress address, int prefixLength) {
     return address instanceof Inet4Address ? address.getHostAddress() : single(address).toCanonicalString();
   }
 
+  /**
+   * The plain IPv4 forms ({@code 10.244.1.0/24}, {@code 10.244.1.7}) without the library: they
+   * are parsed once per peer lease at start-up. Anything else (IPv6, leading zeros, odd
+   * forms, errors) returns null and goes through the library, which also words the errors.
+   */
+  private static IpNet parseV4(String t) {
+    int slash = t.indexOf('/');
+    int end = slash < 0 ? t.length() : slash;
+    InetAddress a = v4Address(t, 0, end);
+    if (a == null) {
+      return null;
+    }
+    if (slash < 0) {
+      return new IpNet(a, 32);
+    }
+    int prefix = decimal(t, slash + 1, t.length(), 32);
+    return prefix < 0 ? null : new IpNet(a, prefix);
+  }
+
+  /** Dotted quad in {@code t[from, to)} in Go's strict form, else null. */
+  private static InetAddress v4Address(String t, int from, int to) {
+    byte[] b = new byte[4];
+    int start = from;
+    for (int i = 0; i < 4; i++) {
+      int dot = i < 3 ? t.indexOf('.', start) : to;
+      if (dot < 0 || dot > to) {
+        return null;
+      }
+      int v = decimal(t, start, dot, 255);
+      if (v < 0) {
+        return null;
+      }
+      b[i] = (byte) v;
+      start = dot + 1;
+    }
+    try {
+      return InetAddress.getByAddress(b);
+    } catch (java.net.UnknownHostException e) {
+      throw new IllegalStateException(e); // 4 bytes are always a valid IPv4 address
+    }
+  }
+
+  /** Decimal number in {@code t[from, to)} without leading zeros and at most {@code max}, else -1. */
+  private static int decimal(String t, int from, int to, int max) {
+    int len = to - from;
+    if (len < 1 || len > 3 || len > 1 && t.charAt(from) == '0') {
+      return -1;
+    }
+    int v = 0;
+    for (int i = from; i < to; i++) {
+      char c = t.charAt(i);
+      if (c < '0' || c > '9') {
+        return -1;
+      }
+      v = v * 10 + (c - '0');
+    }
+    return v <= max ? v : -1;
+  }
+
   /** Parses the etcd lease key form {@code "10.5.52.0-24"} (also {@code "fc00:0:0:1::-64"}). */
   public static IpNet parseKey(String key) {
     int dash = key == null ? -1 : key.lastIndexOf('-');
     if (dash <= 0 || dash == key.length() - 1) {
       throw new IllegalArgumentException("invalid subnet key \"" + key + "\": expected ADDRESS-PREFIXLEN");
+    }
+    int prefix = decimal(key, dash + 1, key.length(), 32);
+    InetAddress a = prefix < 0 ? null : v4Address(key, 0, dash);
+    if (a != null) {
+      return new IpNet(a, prefix);
     }
     return parse(key.substring(0, dash) + "/" + key.substring(dash + 1));
   }
@@ -126,6 +201,11 @@ public record IpNet(InetAddress address, int prefixLength) {
 
   /** The same prefix with host bits cleared ({@code 10.244.1.1/24 -> 10.244.1.0/24}). */
   public IpNet network() {
+    if (isIpv4()) {
+      int mask = prefixLength == 0 ? 0 : -1 << (32 - prefixLength);
+      int net = v4(address) & mask;
+      return net == v4(address) ? this : new IpNet(toInet(BigInteger.valueOf(net & 0xffffffffL), 32), prefixLength);
+    }
     return new IpNet(lib().getLower().withoutPrefixLength().toInetAddress(), prefixLength);
   }
 

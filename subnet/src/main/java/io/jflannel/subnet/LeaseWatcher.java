@@ -98,6 +98,11 @@ public final class LeaseWatcher {
     return List.copyOf(peers.values());
   }
 
+  /** A copy of the current peers by lease key (saves a consumer recomputing every key). */
+  public synchronized Map<String, Lease> peersByKey() {
+    return Map.copyOf(peers);
+  }
+
   /** The last known lease of the peer with this key, or null. */
   public synchronized Lease peer(String key) {
     return peers.get(key);

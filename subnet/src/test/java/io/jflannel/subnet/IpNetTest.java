@@ -86,6 +86,32 @@ class IpNetTest {
     assertEquals("fc00:0:0:1::1/64", IpNet.parse("fc00:0:0:1::/64").firstHost().toString());
   }
 
+  /** The hand-written IPv4 parse must give what the library gives, and leave odd forms to it. */
+  @Test
+  void ipv4ParseFastPathAgreesWithTheLibrary() throws Exception {
+    java.util.Random rnd = new java.util.Random(7);
+    for (int i = 0; i < 20_000; i++) {
+      String addr = rnd.nextInt(256) + "." + rnd.nextInt(256) + "." + rnd.nextInt(256) + "." + rnd.nextInt(256);
+      int prefix = rnd.nextInt(33);
+      inet.ipaddr.IPAddress lib = new inet.ipaddr.IPAddressString(addr + "/" + prefix).toAddress();
+      IpNet n = IpNet.parse(addr + "/" + prefix);
+      assertEquals(lib.getLower().withoutPrefixLength().toInetAddress(), n.address(), addr + "/" + prefix);
+      assertEquals(prefix, n.prefixLength());
+      assertEquals(n, IpNet.parseKey(addr + "-" + prefix));
+      assertEquals(IpNet.of(ip(addr), 32), IpNet.parse(addr));
+      assertEquals(ip(addr), IpNet.parseAddress(addr));
+      inet.ipaddr.IPAddress block = new inet.ipaddr.ipv4.IPv4Address((java.net.Inet4Address) ip(addr)).toPrefixBlock(prefix);
+      assertEquals(block.getLower().withoutPrefixLength().toInetAddress(), n.network().address(), "network of " + n);
+    }
+    // forms the fast path leaves to the library: still parsed, or refused, as before
+    assertEquals(IpNet.parse(" 10.1.2.0/24 "), IpNet.parse("10.1.2.0/24"));
+    assertThrows(IllegalArgumentException.class, () -> IpNet.parseAddress("010.1.2.3"));
+    assertThrows(IllegalArgumentException.class, () -> IpNet.parseAddress("10.1.2"));
+    assertThrows(IllegalArgumentException.class, () -> IpNet.parseAddress("10.1.2.3.4"));
+    assertThrows(IllegalArgumentException.class, () -> IpNet.parse("10.1.2.3/24/1"));
+    assertThrows(IllegalArgumentException.class, () -> IpNet.parseKey("10.1.2.0-024x"));
+  }
+
   @Test
   void ipv4FastPathsAgreeWithTheIpAddressLibrary() throws Exception {
     java.util.Random rnd = new java.util.Random(42);

@@ -51,6 +51,7 @@ class LeaseWatcherTest {
     LeaseWatcher w = new LeaseWatcher(own);
     assertEquals(List.of(added(a), added(b)), w.apply(List.of(added(a), added(b))));
     assertEquals(List.of(a, b), w.peers());
+    assertEquals(java.util.Map.of(a.key(), a, b.key(), b), w.peersByKey());
   }
 
   @Test

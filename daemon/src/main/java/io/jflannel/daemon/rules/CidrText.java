@@ -13,6 +13,9 @@ final class CidrText {
 
   static String of(IpNet net) {
     IpNet n = net.network();
+    if (n.isIpv4()) {
+      return n.toString(); // the JDK's dotted quad is already canonical
+    }
     IPAddress address = new IPAddressGenerator().from(n.address());
     return address.toCanonicalString() + "/" + n.prefixLength();
   }

@@ -53,6 +53,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentLinkedDeque;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -72,6 +73,8 @@ import org.slf4j.LoggerFactory;
 public final class Daemon implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(Daemon.class);
   private static final Duration RENEW_RETRY = Duration.ofMinutes(1);
+  /** Peer changes delivered together beyond this many are logged as one summary line. */
+  static final int PEER_LOG_BATCH = 32;
 
   private final FlanneldOptions options;
   private final Map<String, String> env;
@@ -111,24 +114,46 @@ public final class Daemon implements AutoCloseable {
     } catch (IllegalStateException e) {
       throw new FatalException(e.getMessage(), e);
     }
-    if (!Netlink.isAvailable()) {
-      throw new FatalException("netlink is not available: " + Netlink.unavailabilityCause());
-    }
+    SubnetFile subnetFile = new SubnetFile(options.subnetFile());
+    Optional<SubnetEnv> previous = readPrevious(subnetFile);
+    // Initialising the store client (gRPC and vert.x, or fabric8) and reading the network
+    // config take a few hundred milliseconds of class loading and a round trip; they run on
+    // their own thread while this one opens netlink (docs/decisions/0804).
+    Deque<AutoCloseable> storeOwned = new ConcurrentLinkedDeque<>();
+    CompletableFuture<Store> store = new CompletableFuture<>();
+    Thread storeInit = new Thread(() -> {
+      try {
+        SubnetManager m = subnetManager(previous.orElse(null), storeOwned);
+        storeOwned.push(m);
+        store.complete(new Store(m, networkConfig(m)));
+      } catch (FatalException | RuntimeException e) {
+        store.completeExceptionally(e);
+      }
+    }, "jfl-store-init");
+    storeInit.setDaemon(true);
+    storeInit.start();
+
     Netlink netlink;
     try {
-      netlink = Netlink.open();
-    } catch (NetlinkException e) {
-      throw new FatalException("cannot open netlink: " + e.getMessage(), e);
+      if (!Netlink.isAvailable()) {
+        throw new FatalException("netlink is not available: " + Netlink.unavailabilityCause());
+      }
+      try {
+        netlink = Netlink.open();
+      } catch (NetlinkException e) {
+        throw new FatalException("cannot open netlink: " + e.getMessage(), e);
+      }
+    } catch (FatalException e) {
+      // Exiting: whatever the store thread still opens is closed when it is done.
+      store.whenComplete((ok, err) -> closeAll(storeOwned));
+      throw e;
     }
     resources.push(netlink);
 
-    SubnetFile subnetFile = new SubnetFile(options.subnetFile());
-    Optional<SubnetEnv> previous = readPrevious(subnetFile);
-
-    SubnetManager subnets = subnetManager(previous.orElse(null));
-    resources.push(subnets);
+    Store opened = joinStore(store, storeOwned);
+    SubnetManager subnets = opened.subnets();
     metrics.malformedPeers(subnets::malformedPeers);
-    NetworkConfig config = networkConfig(subnets);
+    NetworkConfig config = opened.config();
     LOG.info("network config: Network={} IPv6Network={} backend={}", config.network(),
         config.ipv6Network(), config.backend().type());
 
@@ -199,7 +224,38 @@ public final class Daemon implements AutoCloseable {
     }
   }
 
-  private SubnetManager subnetManager(SubnetEnv previous) throws FatalException {
+  /** The store's subnet manager and the network config read from it. */
+  private record Store(SubnetManager subnets, NetworkConfig config) {
+  }
+
+  /** Waits for the store thread; its resources join ours (in their order) whatever the outcome. */
+  private Store joinStore(CompletableFuture<Store> store, Deque<AutoCloseable> owned) throws FatalException {
+    try {
+      return store.join();
+    } catch (java.util.concurrent.CompletionException e) {
+      if (e.getCause() instanceof FatalException f) {
+        throw f;
+      }
+      throw e.getCause() instanceof RuntimeException r ? r : e;
+    } finally {
+      for (AutoCloseable c = owned.pollLast(); c != null; c = owned.pollLast()) {
+        resources.push(c);
+      }
+    }
+  }
+
+  private static void closeAll(Deque<AutoCloseable> owned) {
+    for (AutoCloseable c = owned.pollFirst(); c != null; c = owned.pollFirst()) {
+      try {
+        c.close();
+      } catch (Exception e) {
+        LOG.debug("closing {} failed", c, e);
+      }
+    }
+  }
+
+  /** Creates the store's subnet manager; what it opens goes into {@code owned} (closed in reverse). */
+  private SubnetManager subnetManager(SubnetEnv previous, Deque<AutoCloseable> owned) throws FatalException {
     if (options.kube().enabled()) {
       NetworkConfig cfg = kubeNetworkConfig();
       KubernetesClient client;
@@ -209,7 +265,7 @@ public final class Daemon implements AutoCloseable {
         throw new FatalException(e.getMessage(), e);
       }
       // The manager borrows the client; closed after it (resources close in reverse order).
-      resources.push(client);
+      owned.push(client);
       KubeOptions kopts;
       try {
         kopts = KubeOptions.fromEnvironment(env)
@@ -398,7 +454,7 @@ public final class Daemon implements AutoCloseable {
     resources.push(passes::shutdownNow);
     Runnable sync = () -> {
       if (dirty.getAndSet(false)) {
-        net.reconcile(watcher.peers()); // LeaseWatcher is thread-safe
+        net.reconcile(watcher.peersByKey()); // LeaseWatcher is thread-safe
       }
     };
     try {
@@ -406,11 +462,7 @@ public final class Daemon implements AutoCloseable {
         @Override
         public void onEvents(List<LeaseEvent> events) {
           List<LeaseEvent> changes = watcher.apply(events);
-          for (LeaseEvent ev : changes) {
-            LOG.info("peer {} {} (public ip {})", ev instanceof LeaseEvent.Added ? "added" : "removed",
-                ev.lease().key(), text(ev.lease().attrs().publicIp() != null
-                    ? ev.lease().attrs().publicIp() : ev.lease().attrs().publicIpv6()));
-          }
+          logPeerChanges(changes);
           if (!changes.isEmpty() && !dirty.getAndSet(true)) {
             passes.execute(sync);
           }
@@ -424,6 +476,32 @@ public final class Daemon implements AutoCloseable {
       }));
     } catch (SubnetException e) {
       throw new FatalException("failed to watch peer leases: " + e.getMessage(), e);
+    }
+  }
+
+  /**
+   * One line per peer change, as upstream logs them; a large batch (the first listing, a
+   * re-list) gets one summary line instead and the per-peer lines go to debug: 5,000 lines on
+   * the console would cost a cold start hundreds of milliseconds.
+   */
+  private static void logPeerChanges(List<LeaseEvent> changes) {
+    boolean each = changes.size() <= PEER_LOG_BATCH;
+    for (LeaseEvent ev : changes) {
+      if (each || LOG.isDebugEnabled()) {
+        String line = String.format("peer %s %s (public ip %s)", ev instanceof LeaseEvent.Added ? "added" : "removed",
+            ev.lease().key(), text(ev.lease().attrs().publicIp() != null
+                ? ev.lease().attrs().publicIp() : ev.lease().attrs().publicIpv6()));
+        if (each) {
+          LOG.info(line);
+        } else {
+          LOG.debug(line);
+        }
+      }
+    }
+    if (!each) {
+      long added = changes.stream().filter(ev -> ev instanceof LeaseEvent.Added).count();
+      LOG.info("{} peers added or changed, {} removed (per-peer lines at debug level)", added,
+          changes.size() - added);
     }
   }
 

@@ -3,7 +3,11 @@ package io.jflannel.lab.kube;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.fabric8.kubernetes.client.server.mock.KubernetesAttributesExtractor;
 import io.fabric8.kubernetes.client.server.mock.KubernetesCrudDispatcher;
+import io.fabric8.mockwebserver.crud.Attribute;
+import io.fabric8.mockwebserver.crud.AttributeSet;
+import io.fabric8.mockwebserver.crud.AttributeType;
 import io.fabric8.mockwebserver.dsl.HttpMethod;
 import io.fabric8.mockwebserver.http.Buffer;
 import io.fabric8.mockwebserver.http.Headers;
@@ -13,6 +17,7 @@ import io.fabric8.zjsonpatch.JsonPatch;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.util.Locale;
+import java.util.Map;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -25,11 +30,38 @@ import java.util.regex.Pattern;
  * appends to lists on a merge patch of status, and refuses strategic-merge patches (415).
  * Strategic-merge patches merge {@code status.conditions} and {@code status.addresses} by
  * their {@code type} key, as the real patch strategy for Node does.
+ *
+ * <p>Lookups by name ({@link #findResource}) compare the name before the whole attribute set,
+ * so a create or get stays cheap with thousands of stored objects (benchmarks hold 5,000 Nodes).
  */
 public class NodeStatusDispatcher extends KubernetesCrudDispatcher {
   private static final Pattern NODE_STATUS =
       Pattern.compile("^/api/v1/nodes/([^/?]+)/status(\\?.*)?$");
   private static final ObjectMapper JSON = new ObjectMapper();
+
+  /**
+   * Same answer as the stock lookup (the first stored entry, in map order, whose attributes
+   * satisfy the query), but when the query names the object, entries with another name are
+   * skipped by one attribute comparison. The stock lookup checks every query attribute with a
+   * linear search of each entry's attributes, which made a create cost milliseconds at 1,000
+   * stored Nodes and populating 5,000 take over a minute on the mock's single event-loop thread.
+   */
+  @Override
+  public Map.Entry<AttributeSet, String> findResource(AttributeSet query) {
+    Attribute name = query.getAttribute(KubernetesAttributesExtractor.NAME);
+    if (name == null || name.getType() != AttributeType.WITH) {
+      return super.findResource(query);
+    }
+    // A WITH attribute is satisfied by an equal attribute (same key, same values), and an
+    // entry holds at most one attribute per key: comparing that one is an exact pre-check.
+    for (Map.Entry<AttributeSet, String> e : map.entrySet()) {
+      if (name.equals(e.getKey().getAttribute(KubernetesAttributesExtractor.NAME))
+          && e.getKey().matches(query)) {
+        return e;
+      }
+    }
+    return null;
+  }
 
   @Override
   public MockResponse handlePatch(RecordedRequest request) {

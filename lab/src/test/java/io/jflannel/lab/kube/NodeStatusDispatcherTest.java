@@ -23,13 +23,14 @@ import org.junit.jupiter.api.Test;
 /** The lab's API mock keeps metadata written through nodes/status, as a real API server does. */
 class NodeStatusDispatcherTest {
   private static final String P = "flannel.alpha.coreos.com/";
+  private NodeStatusDispatcher dispatcher;
   private KubernetesMockServer server;
   private KubernetesClient client;
 
   @BeforeEach
   void start() throws Exception {
     server = new KubernetesMockServer(new Context(), new MockWebServer(), new HashMap<>(),
-        new NodeStatusDispatcher(), false);
+        dispatcher = new NodeStatusDispatcher(), false);
     server.init(InetAddress.getLoopbackAddress(), 0);
     client = server.createClient();
     client.nodes().resource(KubeApiMock.node("n1", "10.244.1.0/24", "192.0.2.1")).create();
@@ -134,5 +135,33 @@ class NodeStatusDispatcherTest {
     assertEquals(Map.of("a", "b"), n1().getMetadata().getLabels());
     var a = n1().getMetadata().getAnnotations();
     assertTrue(a == null || a.isEmpty(), "annotations: " + a);
+  }
+
+  @Test
+  void lookupByNameFindsWhatTheStockScanFinds() {
+    for (int i = 2; i <= 50; i++) {
+      client.nodes().resource(KubeApiMock.node("n" + i, "10.244." + i + ".0/24", "192.0.2." + i)).create();
+    }
+    // Same names in other kinds and namespaces: the name alone must not decide.
+    client.configMaps().inNamespace("default").resource(new io.fabric8.kubernetes.api.model.ConfigMapBuilder()
+        .withNewMetadata().withName("n7").endMetadata().addToData("k", "v").build()).create();
+    client.configMaps().inNamespace("other").resource(new io.fabric8.kubernetes.api.model.ConfigMapBuilder()
+        .withNewMetadata().withName("n7").endMetadata().addToData("k", "w").build()).create();
+    for (String path : List.of("/api/v1/nodes/n7", "/api/v1/nodes/n50", "/api/v1/nodes/missing",
+        "/api/v1/namespaces/default/configmaps/n7", "/api/v1/namespaces/other/configmaps/n7",
+        "/api/v1/namespaces/default/configmaps/n8", "/api/v1/nodes", "/api/v1/configmaps")) {
+      var query = dispatcher.getKey(path);
+      var stock = dispatcher.getMap().entrySet().stream().filter(e -> e.getKey().matches(query))
+          .findFirst().orElse(null);
+      assertEquals(stock, dispatcher.findResource(query), path);
+    }
+    assertEquals("w", client.configMaps().inNamespace("other").withName("n7").get().getData().get("k"));
+    assertEquals("10.244.7.0/24", client.nodes().withName("n7").get().getSpec().getPodCIDR());
+    KubernetesClientException dup = assertThrows(KubernetesClientException.class,
+        () -> client.nodes().resource(KubeApiMock.node("n7", "10.244.7.0/24", "192.0.2.7")).create());
+    assertEquals(409, dup.getCode(), "a second node n7 is refused");
+    client.nodes().withName("n7").delete();
+    assertEquals(null, client.nodes().withName("n7").get());
+    assertEquals(49, client.nodes().list().getItems().size(), "n1..n50 without n7");
   }
 }

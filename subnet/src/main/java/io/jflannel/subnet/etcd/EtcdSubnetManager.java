@@ -37,8 +37,10 @@ import java.security.SecureRandom;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.Random;
@@ -201,6 +203,14 @@ public final class EtcdSubnetManager implements io.jflannel.subnet.SubnetManager
 
   private record Listing(List<Entry> entries, long revision) {}
 
+  /**
+   * The listing the successful {@link #acquireLease} chose from, handed to the first watch:
+   * its listing reuses the parsed entries whose modification revision did not change, so
+   * start-up parses every lease once, not twice (docs/decisions/0804).
+   */
+  private final java.util.concurrent.atomic.AtomicReference<Listing> acquiredListing =
+      new java.util.concurrent.atomic.AtomicReference<>();
+
   @Override
   public Lease acquireLease(LeaseAttrs attrs) throws SubnetException {
     NetworkConfig cfg = networkConfig();
@@ -211,9 +221,11 @@ public final class EtcdSubnetManager implements io.jflannel.subnet.SubnetManager
       throw new SubnetException("cannot acquire an IPv6 subnet without a public IPv6 address");
     }
     for (int attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
-      Optional<Lease> got = tryAcquire(cfg, attrs, list());
+      Listing listing = list();
+      Optional<Lease> got = tryAcquire(cfg, attrs, listing);
       if (got.isPresent()) {
         ownLease = got.get();
+        acquiredListing.set(listing);
         return got.get();
       }
       if (attempt < MAX_ATTEMPTS) {
@@ -449,11 +461,26 @@ public final class EtcdSubnetManager implements io.jflannel.subnet.SubnetManager
   // listing and watching
 
   private Listing list() throws SubnetException {
+    return list(null);
+  }
+
+  /**
+   * Lists every lease; entries of {@code earlier} whose key and modification revision are
+   * unchanged are reused instead of parsed again (same revision, same bytes).
+   */
+  private Listing list(Listing earlier) throws SubnetException {
     GetResponse r = await(client.getKVClient().get(bytes(subnetsPrefix()), GetOption.builder().isPrefix(true).build()),
         "list " + subnetsPrefix());
+    Map<String, Entry> known = new HashMap<>();
+    if (earlier != null) {
+      earlier.entries().forEach(e -> known.put(e.key(), e));
+    }
     List<Entry> out = new ArrayList<>();
     for (KeyValue kv : r.getKvs()) {
-      Entry e = entry(kv.getKey(), kv.getValue(), kv.getLease(), kv.getModRevision(), kv.getCreateRevision(), true);
+      Entry e = known.isEmpty() ? null : known.get(text(kv.getKey()));
+      if (e == null || e.modRevision() != kv.getModRevision()) {
+        e = entry(kv.getKey(), kv.getValue(), kv.getLease(), kv.getModRevision(), kv.getCreateRevision(), true);
+      }
       if (e != null) {
         out.add(e);
       }
@@ -549,19 +576,20 @@ public final class EtcdSubnetManager implements io.jflannel.subnet.SubnetManager
       closeStream();
       Listing listing;
       try {
-        listing = list();
+        listing = list(acquiredListing.getAndSet(null));
       } catch (SubnetException e) {
         retryLater("listing leases failed: " + e.getMessage());
         return;
       }
       List<Lease> snapshot = new ArrayList<>();
       boolean ownPresent = false;
+      EtcdLeaseKey ownKey = own == null ? null : new EtcdLeaseKey(own.subnet(), own.ipv6Subnet());
       for (Entry e : listing.entries()) {
         if (e.attrs() == null) {
           continue; // bad value, already logged
         }
         snapshot.add(new Lease(e.subnets().subnet(), e.subnets().ipv6Subnet(), e.attrs(), null));
-        ownPresent |= own != null && e.subnets().toString().equals(new EtcdLeaseKey(own.subnet(), own.ipv6Subnet()).toString());
+        ownPresent |= ownKey != null && ownKey.equals(e.subnets());
       }
       List<LeaseEvent> events = view.reset(snapshot);
       if (!initialDelivered || !events.isEmpty()) {

@@ -492,6 +492,26 @@ class EtcdSubnetManagerTest {
     }
   }
 
+  /** The first watch reuses the acquisition's parsed entries only where the revision is unchanged. */
+  @Test
+  void firstWatchSeesLeasesChangedSinceTheAcquisitionListing() throws Exception {
+    config("{\"Network\":\"10.5.0.0/16\",\"SubnetMin\":\"10.5.1.0\",\"SubnetMax\":\"10.5.1.0\"}");
+    putWithTtl("/subnets/10.5.2.0-24", value("192.0.2.2", "02:00:00:00:00:02"));
+    putWithTtl("/subnets/10.5.3.0-24", value("192.0.2.3", "02:00:00:00:00:03"));
+    putWithTtl("/subnets/10.5.4.0-24", value("192.0.2.4", "02:00:00:00:00:04"));
+    EtcdSubnetManager m = manager(null);
+    m.acquireLease(attrs("192.0.2.1", "02:00:00:00:00:01"));
+    putWithTtl("/subnets/10.5.3.0-24", value("192.0.2.3", "02:00:00:00:00:33"));
+    delete("/subnets/10.5.4.0-24");
+    Recorder r = new Recorder();
+    try (SubnetManager.Watch w = m.watchLeases(r)) {
+      List<LeaseEvent> initial = r.firstBatch();
+      assertEquals(2, initial.size(), initial.toString());
+      assertTrue(initial.stream().anyMatch(added("10.5.2.0/24", "02:00:00:00:00:02")), initial.toString());
+      assertTrue(initial.stream().anyMatch(added("10.5.3.0/24", "02:00:00:00:00:33")), initial.toString());
+    }
+  }
+
   @Test
   void watchRecoversFromCompactionByRelisting() throws Exception {
     config("{\"Network\":\"10.5.0.0/16\",\"SubnetMin\":\"10.5.1.0\",\"SubnetMax\":\"10.5.1.0\"}");

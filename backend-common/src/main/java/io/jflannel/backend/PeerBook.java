@@ -1,0 +1,174 @@
+package io.jflannel.backend;
+
+import io.jflannel.subnet.IpNet;
+import io.jflannel.subnet.Lease;
+import java.math.BigInteger;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
+import java.util.TreeMap;
+
+/**
+ * The running verdict of a {@link PeerValidator} over a peer set that changes a few leases at
+ * a time. It keeps the accepted peers' address ranges and exclusive claims, so a changed
+ * lease is judged against them in O(log peers) instead of re-validating every peer
+ * (docs/decisions/0803). Not thread-safe; the owner serialises calls.
+ *
+ * <p>The outcome is the one {@link PeerValidator#validate(Map, Set)} gives with the previous
+ * accepted set, except that an unchanged accepted peer always keeps its place: a peer whose
+ * lease changed (or a newcomer) that now collides with it is the one rejected.
+ */
+public final class PeerBook {
+  private final PeerValidator validator;
+  private final Map<String, Lease> desired = new HashMap<>();
+  private final Map<String, Lease> accepted = new LinkedHashMap<>();
+  private final Map<String, Rejection> rejected = new LinkedHashMap<>();
+  /** Accepted subnets as disjoint address ranges keyed by their first address. */
+  private final TreeMap<BigInteger, Held> ranges = new TreeMap<>();
+  private final Map<String, Held> heldByKey = new HashMap<>();
+  /** Exclusive claim → key of the accepted peer holding it. */
+  private final Map<String, String> claims = new HashMap<>();
+  /** Rejected peers that lost to another peer: a release may let them in. */
+  private final Set<String> lostToPeer = new HashSet<>();
+
+  private record Held(BigInteger first, BigInteger last, IpNet subnet, String key, String claim) {
+  }
+
+  public PeerBook(PeerValidator validator) {
+    this.validator = Objects.requireNonNull(validator, "validator");
+  }
+
+  /** The accepted peers by key (a live read-only view; copy it to keep it). */
+  public Map<String, Lease> accepted() {
+    return Collections.unmodifiableMap(accepted);
+  }
+
+  /** The rejected peers by key with the reason (a live read-only view). */
+  public Map<String, Rejection> rejected() {
+    return Collections.unmodifiableMap(rejected);
+  }
+
+  /**
+   * Takes the book to a new desired peer set.
+   *
+   * @param next the desired peers by lease key
+   * @return the keys whose accepted lease changed: newly accepted, accepted with a new lease,
+   *     or no longer accepted (removed or now rejected)
+   */
+  public Set<String> update(Map<String, Lease> next) {
+    List<String> changed = new ArrayList<>();
+    for (Map.Entry<String, Lease> e : next.entrySet()) {
+      Lease before = desired.get(e.getKey());
+      if (before == null || !sameData(before, e.getValue())) {
+        changed.add(e.getKey());
+      }
+    }
+    List<String> removed = new ArrayList<>();
+    if (desired.size() + changed.size() > next.size()) { // otherwise nothing can be missing
+      for (String key : desired.keySet()) {
+        if (!next.containsKey(key)) {
+          removed.add(key);
+        }
+      }
+    }
+    if (changed.isEmpty() && removed.isEmpty()) {
+      return Set.of();
+    }
+    Set<String> dirty = new HashSet<>();
+    Set<String> wasAccepted = new HashSet<>();
+    boolean released = false;
+    for (String key : removed) {
+      released |= release(key, dirty);
+      rejected.remove(key);
+      lostToPeer.remove(key);
+      desired.remove(key);
+    }
+    for (String key : changed) {
+      if (release(key, dirty)) {
+        released = true;
+        wasAccepted.add(key);
+      }
+      rejected.remove(key);
+      lostToPeer.remove(key);
+      desired.put(key, next.get(key));
+    }
+    Set<String> candidates = new HashSet<>(changed);
+    if (released) {
+      candidates.addAll(lostToPeer); // what lost to a released peer may fit now
+    }
+    List<String> order = new ArrayList<>(candidates);
+    order.sort(Comparator.<String, Boolean>comparing(k -> !wasAccepted.contains(k))
+        .thenComparing(Comparator.naturalOrder()));
+    for (String key : order) {
+      if (admit(key, desired.get(key))) {
+        dirty.add(key);
+      }
+    }
+    return dirty;
+  }
+
+  /**
+   * Judges one peer against the accepted ones and records the verdict.
+   *
+   * @return true when it was accepted
+   */
+  boolean admit(String key, Lease peer) {
+    rejected.remove(key);
+    lostToPeer.remove(key);
+    Rejection r = validator.checkAlone(peer);
+    if (r != null) {
+      rejected.put(key, r);
+      return false;
+    }
+    String claimed = validator.claim(peer);
+    AddressRange range = AddressRange.of(peer.subnet());
+    Map.Entry<BigInteger, Held> below = ranges.floorEntry(range.last());
+    if (below != null && below.getValue().last().compareTo(range.first()) >= 0) {
+      Held other = below.getValue();
+      r = new Rejection(RejectReason.SUBNET_OVERLAPS_PEER,
+          "subnet " + peer.subnet() + " overlaps " + other.subnet() + " of peer " + other.key());
+    } else if (claimed != null && claims.containsKey(claimed)) {
+      r = new Rejection(RejectReason.BACKEND_DATA_INVALID, claimed + " is already used by peer " + claims.get(claimed));
+    }
+    if (r != null) {
+      rejected.put(key, r);
+      lostToPeer.add(key);
+      return false;
+    }
+    Held h = new Held(range.first(), range.last(), peer.subnet(), key, claimed);
+    ranges.put(h.first(), h);
+    heldByKey.put(key, h);
+    if (claimed != null) {
+      claims.put(claimed, key);
+    }
+    accepted.put(key, peer);
+    return true;
+  }
+
+  /** Drops an accepted peer's range and claim; true when it was accepted. */
+  private boolean release(String key, Set<String> dirty) {
+    Held h = heldByKey.remove(key);
+    if (h == null) {
+      return false;
+    }
+    ranges.remove(h.first());
+    if (h.claim() != null) {
+      claims.remove(h.claim(), key);
+    }
+    accepted.remove(key);
+    dirty.add(key);
+    return true;
+  }
+
+  /** Same subnets and attributes: what the dataplane depends on (a renewal changes neither). */
+  static boolean sameData(Lease a, Lease b) {
+    return a == b || a.sameSubnets(b) && a.attrs().equals(b.attrs());
+  }
+}
