@@ -3,6 +3,7 @@ package io.jflannel.daemon.run;
 import io.jflannel.backend.Network;
 import io.jflannel.subnet.Lease;
 import java.util.Collection;
+import java.util.Map;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -42,13 +43,23 @@ final class CompactAfterFirstPass implements Network {
   @Override
   public void reconcile(Collection<Lease> peers) {
     delegate.reconcile(peers);
+    afterPass(peers.size());
+  }
+
+  @Override
+  public void reconcile(Map<String, Lease> peersByKey) {
+    delegate.reconcile(peersByKey); // keeps the delegate's keyed fast path
+    afterPass(peersByKey.size());
+  }
+
+  private void afterPass(int peers) {
     if (!done.getAndSet(true)) {
       Runtime rt = Runtime.getRuntime();
       long before = rt.totalMemory();
       long t0 = System.nanoTime();
       collect.run();
       LOG.info("heap compacted after the first peer pass ({} peers): committed {} KiB -> {} KiB in {} ms",
-          peers.size(), before / 1024, rt.totalMemory() / 1024, (System.nanoTime() - t0) / 1_000_000);
+          peers, before / 1024, rt.totalMemory() / 1024, (System.nanoTime() - t0) / 1_000_000);
     }
   }
 

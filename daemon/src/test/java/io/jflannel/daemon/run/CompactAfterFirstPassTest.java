@@ -33,6 +33,11 @@ class CompactAfterFirstPassTest {
     }
 
     @Override
+    public void reconcile(java.util.Map<String, Lease> peersByKey) {
+      calls.add("reconcile keyed " + peersByKey.size());
+    }
+
+    @Override
     public void start() {
       calls.add("start");
     }
@@ -50,6 +55,15 @@ class CompactAfterFirstPassTest {
     net.reconcile(List.of());
     net.reconcile(List.of());
     assertEquals(List.of("reconcile 0", "gc", "reconcile 0", "reconcile 0"), calls);
+  }
+
+  @Test
+  void keyedPassesReachTheDelegateKeyedAndCollectOnceAcrossBothForms() {
+    Network net = new CompactAfterFirstPass(fake, () -> calls.add("gc"));
+    net.reconcile(java.util.Map.of());
+    net.reconcile(List.of());
+    net.reconcile(java.util.Map.of());
+    assertEquals(List.of("reconcile keyed 0", "gc", "reconcile 0", "reconcile keyed 0"), calls);
   }
 
   @Test
