@@ -152,15 +152,25 @@ final class BenchNode implements AutoCloseable {
 
   /** Removes flannel.1 (and with it every route, neighbour and FDB entry) and subnet.env. */
   void wipeDataplane() throws Exception {
-    Optional<Link> dev = netlink.link("flannel.1");
-    if (dev.isPresent()) {
-      netlink.deleteLink(dev.get().index());
-    }
-    Files.deleteIfExists(subnetFile());
+    wipeDataplane(netlink, subnetFile());
   }
 
   /** Routes on flannel.1, or -1 when the device does not exist yet. */
   int flannelRoutes() throws Exception {
+    return flannelRoutes(netlink);
+  }
+
+  /** Deletes flannel.1 in the namespace of {@code netlink} and the subnet file (shared by the kube bench). */
+  static void wipeDataplane(Netlink netlink, Path subnetFile) throws Exception {
+    Optional<Link> dev = netlink.link("flannel.1");
+    if (dev.isPresent()) {
+      netlink.deleteLink(dev.get().index());
+    }
+    Files.deleteIfExists(subnetFile);
+  }
+
+  /** Routes on flannel.1 in the namespace of {@code netlink}, or -1 when the device does not exist yet. */
+  static int flannelRoutes(Netlink netlink) throws Exception {
     Optional<Link> dev = netlink.link("flannel.1");
     if (dev.isEmpty()) {
       return -1;

@@ -4,7 +4,9 @@ import io.etcd.jetcd.Watch;
 import io.etcd.jetcd.options.WatchOption;
 import io.etcd.jetcd.watch.WatchEvent;
 import io.jflannel.netlink.Group;
+import io.jflannel.netlink.Netlink;
 import io.jflannel.netlink.NetlinkEvent;
+import io.jflannel.netlink.NetlinkException;
 import io.jflannel.netlink.Subscription;
 import java.net.InetAddress;
 import java.nio.file.Files;
@@ -38,10 +40,7 @@ public final class DaemonBench {
     if (args.length < 2) {
       throw new IllegalArgumentException("usage: DaemonBench coldstart|footprint|latency FLANNELD ...");
     }
-    Path flanneld = Path.of(args[1]).toAbsolutePath();
-    if (!Files.isExecutable(flanneld)) {
-      throw new IllegalArgumentException("flanneld launcher " + flanneld + " is not executable");
-    }
+    Path flanneld = launcher(args[1]);
     String opts = System.getenv().getOrDefault("BENCH_JAVA_OPTS", "");
     Path work = Files.createTempDirectory("jfl-prf-");
     System.out.printf(Locale.ROOT, "flanneld %s, extra JVM options '%s', work dir %s%n", flanneld, opts, work);
@@ -94,14 +93,7 @@ public final class DaemonBench {
   }
 
   static void coldStart(BenchNode node, String opts, int runs, int[] sizes) throws Exception {
-    double[] jv = new double[runs];
-    for (int r = 0; r < runs; r++) {
-      long t0 = System.nanoTime();
-      new ProcessBuilder("java", "-version").redirectErrorStream(true)
-          .redirectOutput(ProcessBuilder.Redirect.DISCARD).start().waitFor();
-      jv[r] = (System.nanoTime() - t0) / 1e6;
-    }
-    System.out.printf(Locale.ROOT, "reference: java -version  median %.0f ms (runs %s)%n", med(jv), fmt(jv));
+    javaVersionReference(runs);
     int stored = 0;
     for (int n : sizes) {
       if (n > stored) {
@@ -218,14 +210,7 @@ public final class DaemonBench {
             }
           }
         }));
-    Subscription sub = node.netlink.subscribe(EnumSet.of(Group.IPV4_ROUTE), e -> {
-      long now = System.nanoTime();
-      if (e instanceof NetlinkEvent.RouteAdded a && a.route().dst() != null) {
-        routeSeen.putIfAbsent(a.route().dst().getHostAddress(), now);
-      } else if (e instanceof NetlinkEvent.RouteDeleted d && d.route().dst() != null) {
-        routeGone.put(d.route().dst().getHostAddress(), now);
-      }
-    });
+    Subscription sub = routeClock(node.netlink, routeSeen, routeGone);
     double[] ours = new double[events];
     double[] ref = new double[events];
     try {
@@ -254,6 +239,43 @@ public final class DaemonBench {
     System.out.printf(Locale.ROOT, "reference: lease put -> bare etcd watch event:  p50 %.1f ms, p90 %.1f ms, p99 %.1f ms, max %.1f ms; overhead ratio p50 %.1fx%n",
         pct(ref, 50), pct(ref, 90), pct(ref, 99), ref[events - 1], pct(ours, 50) / pct(ref, 50));
     node.stopDaemon();
+  }
+
+  /** The flanneld launcher named on the command line, checked to be executable. */
+  static Path launcher(String arg) {
+    Path flanneld = Path.of(arg).toAbsolutePath();
+    if (!Files.isExecutable(flanneld)) {
+      throw new IllegalArgumentException("flanneld launcher " + flanneld + " is not executable");
+    }
+    return flanneld;
+  }
+
+  /** Prints the reference every start-up figure is compared with: {@code java -version}, RUNS times. */
+  static void javaVersionReference(int runs) throws Exception {
+    double[] jv = new double[runs];
+    for (int r = 0; r < runs; r++) {
+      long t0 = System.nanoTime();
+      new ProcessBuilder("java", "-version").redirectErrorStream(true)
+          .redirectOutput(ProcessBuilder.Redirect.DISCARD).start().waitFor();
+      jv[r] = (System.nanoTime() - t0) / 1e6;
+    }
+    System.out.printf(Locale.ROOT, "reference: java -version  median %.0f ms (runs %s)%n", med(jv), fmt(jv));
+  }
+
+  /**
+   * Timestamps route notifications in the node's namespace: the first RTM_NEWROUTE per
+   * destination into {@code added}, the last RTM_DELROUTE into {@code deleted}.
+   */
+  static Subscription routeClock(Netlink netlink, Map<String, Long> added, Map<String, Long> deleted)
+      throws NetlinkException {
+    return netlink.subscribe(EnumSet.of(Group.IPV4_ROUTE), e -> {
+      long now = System.nanoTime();
+      if (e instanceof NetlinkEvent.RouteAdded a && a.route().dst() != null) {
+        added.putIfAbsent(a.route().dst().getHostAddress(), now);
+      } else if (e instanceof NetlinkEvent.RouteDeleted d && d.route().dst() != null) {
+        deleted.put(d.route().dst().getHostAddress(), now);
+      }
+    });
   }
 
   static Long await(Map<String, Long> seen, String key) throws InterruptedException {

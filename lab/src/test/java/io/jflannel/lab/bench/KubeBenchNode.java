@@ -7,17 +7,13 @@ import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientBuilder;
 import io.fabric8.kubernetes.client.jdkhttp.JdkHttpClientFactory;
 import io.jflannel.lab.kube.KubeApiMock;
-import io.jflannel.netlink.Families;
-import io.jflannel.netlink.Link;
 import io.jflannel.netlink.Netlink;
-import io.jflannel.netlink.RouteFilter;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Optional;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
@@ -219,20 +215,12 @@ final class KubeBenchNode implements AutoCloseable {
 
   /** Removes flannel.1 (and with it every route, neighbour and FDB entry) and subnet.env. */
   void wipeDataplane() throws Exception {
-    Optional<Link> dev = netlink.link("flannel.1");
-    if (dev.isPresent()) {
-      netlink.deleteLink(dev.get().index());
-    }
-    Files.deleteIfExists(subnetFile());
+    BenchNode.wipeDataplane(netlink, subnetFile());
   }
 
   /** Routes on flannel.1, or -1 when the device does not exist yet. */
   int flannelRoutes() throws Exception {
-    Optional<Link> dev = netlink.link("flannel.1");
-    if (dev.isEmpty()) {
-      return -1;
-    }
-    return netlink.routes(RouteFilter.main(Families.AF_INET).withLink(dev.get().index())).size();
+    return BenchNode.flannelRoutes(netlink);
   }
 
   @Override

@@ -33,10 +33,7 @@ public final class KubeColdStartBench {
     if (args.length < 3) {
       throw new IllegalArgumentException("usage: KubeColdStartBench FLANNELD RUNS N1 N2 ...");
     }
-    Path flanneld = Path.of(args[0]).toAbsolutePath();
-    if (!Files.isExecutable(flanneld)) {
-      throw new IllegalArgumentException("flanneld launcher " + flanneld + " is not executable");
-    }
+    Path flanneld = DaemonBench.launcher(args[0]);
     int runs = Integer.parseInt(args[1]);
     int[] sizes = Arrays.stream(args, 2, args.length).mapToInt(Integer::parseInt).toArray();
     for (int n : sizes) {
@@ -105,14 +102,7 @@ public final class KubeColdStartBench {
   }
 
   static void coldStart(KubeBenchNode node, String opts, int runs, int[] sizes) throws Exception {
-    double[] jv = new double[runs];
-    for (int r = 0; r < runs; r++) {
-      long t0 = System.nanoTime();
-      new ProcessBuilder("java", "-version").redirectErrorStream(true)
-          .redirectOutput(ProcessBuilder.Redirect.DISCARD).start().waitFor();
-      jv[r] = (System.nanoTime() - t0) / 1e6;
-    }
-    System.out.printf(Locale.ROOT, "reference: java -version  median %.0f ms (runs %s)%n", DaemonBench.med(jv), DaemonBench.fmt(jv));
+    DaemonBench.javaVersionReference(runs);
     int stored = 0;
     for (int n : sizes) {
       if (n > stored) {

@@ -4,13 +4,10 @@ import io.fabric8.kubernetes.api.model.Node;
 import io.fabric8.kubernetes.client.Watch;
 import io.fabric8.kubernetes.client.Watcher;
 import io.fabric8.kubernetes.client.WatcherException;
-import io.jflannel.netlink.Group;
-import io.jflannel.netlink.NetlinkEvent;
 import io.jflannel.netlink.Subscription;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
-import java.util.EnumSet;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -33,7 +30,7 @@ public final class KubeLatencyBench {
     if (args.length != 3) {
       throw new IllegalArgumentException("usage: KubeLatencyBench FLANNELD BACKGROUND EVENTS");
     }
-    Path flanneld = Path.of(args[0]).toAbsolutePath();
+    Path flanneld = DaemonBench.launcher(args[0]);
     int background = Integer.parseInt(args[1]);
     int events = Integer.parseInt(args[2]);
     if (background < 0 || background > 20000 || events < 1) {
@@ -71,14 +68,7 @@ public final class KubeLatencyBench {
           public void onClose(WatcherException cause) {
           }
         });
-        Subscription sub = node.netlink.subscribe(EnumSet.of(Group.IPV4_ROUTE), e -> {
-          long now = System.nanoTime();
-          if (e instanceof NetlinkEvent.RouteAdded a && a.route().dst() != null) {
-            routeSeen.putIfAbsent(a.route().dst().getHostAddress(), now);
-          } else if (e instanceof NetlinkEvent.RouteDeleted d && d.route().dst() != null) {
-            routeGone.put(d.route().dst().getHostAddress(), now);
-          }
-        })) {
+        Subscription sub = DaemonBench.routeClock(node.netlink, routeSeen, routeGone)) {
       Thread.sleep(500); // the reference watch is established (and the mock's replay to it is over)
       watchSeen.clear();
       for (int k = 0; k < events; k++) {
