@@ -2,7 +2,6 @@ package io.jflannel.backend;
 
 import io.jflannel.subnet.IpNet;
 import io.jflannel.subnet.Lease;
-import java.math.BigInteger;
 import java.net.Inet4Address;
 import java.net.InetAddress;
 import java.util.ArrayList;
@@ -151,13 +150,5 @@ public final class PeerValidator {
   /** True when the two prefixes share an address. */
   static boolean overlap(IpNet a, IpNet b) {
     return AddressRange.of(a).overlaps(AddressRange.of(b));
-  }
-
-  static BigInteger first(IpNet n) {
-    return AddressRange.of(n).first();
-  }
-
-  static BigInteger last(IpNet n) {
-    return AddressRange.of(n).last();
   }
 }

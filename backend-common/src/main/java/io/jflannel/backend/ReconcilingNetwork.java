@@ -56,7 +56,6 @@ public final class ReconcilingNetwork implements Network {
   private final Lease lease;
   private final int mtu;
   private final Dataplane dataplane;
-  private final PeerValidator validator;
   private final BackendListener listener;
   private final Duration resyncInterval;
   private final Duration debounce;
@@ -133,10 +132,9 @@ public final class ReconcilingNetwork implements Network {
     this.resyncInterval = ctx.resyncInterval();
     this.lease = Objects.requireNonNull(lease, "lease");
     this.mtu = mtu;
-    this.validator = Objects.requireNonNull(validator, "validator");
     this.dataplane = Objects.requireNonNull(dataplane, "dataplane");
     this.debounce = debounce;
-    this.book = new PeerBook(validator);
+    this.book = new PeerBook(validator); // null-checked there
     this.scheduler = Executors.newSingleThreadScheduledExecutor(r -> {
       Thread t = new Thread(r, "jflannel-" + dataplane.backendType() + "-reconciler");
       t.setDaemon(true);
@@ -180,7 +178,7 @@ public final class ReconcilingNetwork implements Network {
       unmapped.addAll(changed);
       boolean first = !seeded;
       seeded = true;
-      if (first || !changed.isEmpty() || !book.rejected().equals(rejected)) {
+      if (!book.rejected().equals(rejected)) {
         reportRejections(book.rejected());
       }
       if (first || !changed.isEmpty() || programmed == null) {

@@ -90,13 +90,14 @@ public record IpNet(InetAddress address, int prefixLength) {
     if (text == null || text.isBlank()) {
       throw new IllegalArgumentException("empty IP address");
     }
-    InetAddress fast = text.indexOf('/') < 0 ? v4Address(text.strip(), 0, text.strip().length()) : null;
+    String t = text.strip();
+    InetAddress fast = t.indexOf('/') < 0 ? v4Address(t, 0, t.length()) : null;
     if (fast != null) {
       return fast;
     }
     IPAddress a;
     try {
-      a = new IPAddressString(text.strip(), Strict.STRICT_ADDRESS).toAddress();
+      a = new IPAddressString(t, Strict.STRICT_ADDRESS).toAddress();
     } catch (AddressStringException e) {
       throw new IllegalArgumentException("invalid IP address \"" + text + "\": " + e.getMessage(), e);
     }

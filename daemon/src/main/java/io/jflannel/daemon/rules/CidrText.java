@@ -1,7 +1,5 @@
 package io.jflannel.daemon.rules;
 
-import inet.ipaddr.IPAddress;
-import inet.ipaddr.IPAddressNetwork.IPAddressGenerator;
 import io.jflannel.subnet.IpNet;
 
 /**
@@ -12,11 +10,7 @@ final class CidrText {
   private CidrText() {}
 
   static String of(IpNet net) {
-    IpNet n = net.network();
-    if (n.isIpv4()) {
-      return n.toString(); // the JDK's dotted quad is already canonical
-    }
-    IPAddress address = new IPAddressGenerator().from(n.address());
-    return address.toCanonicalString() + "/" + n.prefixLength();
+    return net.network().toString(); // IpNet prints addresses in canonical form
   }
+
 }
