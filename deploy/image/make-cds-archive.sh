@@ -1,19 +1,22 @@
 #!/bin/sh
-# make-cds-archive.sh ROOT: writes ROOT/jflannel/flanneld.jsa, the AppCDS archive of the
-# classes flanneld loads while starting, by running ROOT/bin/flanneld once in its training
-# mode (-Djflannel.cds.training=true: the start-up path without host changes, decision 0800).
+# make-cds-archive.sh ROOT: writes ROOT/jflannel/flanneld-etcd.jsa and flanneld-kube.jsa, the
+# AppCDS archives of the classes flanneld loads while starting with either subnet store, by
+# running ROOT/bin/flanneld once per store in its training mode (-Djflannel.cds.training=STORE:
+# the start-up path without host changes, decisions 0800 and 0831).
 # Runs in the Dockerfile's runtime stage and, unchanged, in the deploy module's tests.
-# The archive records the class path, so it must run against the final layout.
+# An archive records the class path, so this must run against the final layout.
 set -eu
 if [ $# -ne 1 ]; then
   echo "usage: make-cds-archive.sh ROOT" >&2
   exit 2
 fi
 root=$1
-jsa="$root/jflannel/flanneld.jsa"
-rm -f "$jsa"
-JFLANNEL_JAVA_OPTS="-XX:ArchiveClassesAtExit=$jsa -Djflannel.cds.training=true" "$root/bin/flanneld" --version
-if [ ! -s "$jsa" ]; then
-  echo "make-cds-archive.sh: $jsa was not written" >&2
-  exit 1
-fi
+rm -f "$root"/jflannel/flanneld*.jsa
+for store in etcd kube; do
+  jsa="$root/jflannel/flanneld-$store.jsa"
+  JFLANNEL_JAVA_OPTS="-XX:ArchiveClassesAtExit=$jsa -Djflannel.cds.training=$store" "$root/bin/flanneld" --version
+  if [ ! -s "$jsa" ]; then
+    echo "make-cds-archive.sh: $jsa was not written" >&2
+    exit 1
+  fi
+done

@@ -47,43 +47,61 @@ final class CdsTraining {
   private CdsTraining() {
   }
 
-  static void run() {
-    FlagParser.parse(List.of("--etcd-endpoints", CLOSED, "--iface", "eth0", "--ip-masq"), Map.of());
+  /**
+   * Runs the training for one subnet store: {@code "etcd"} or {@code "kube"} leave the other
+   * store's client (and its classes) out of the archive; anything else trains both.
+   */
+  static void run(String store) {
+    boolean withEtcd = !"kube".equals(store);
+    boolean withKube = !"etcd".equals(store);
+    FlagParser.parse(withEtcd
+        ? List.of("--etcd-endpoints", CLOSED, "--iface", "eth0", "--ip-masq")
+        : List.of("--kube-subnet-mgr", "--iface", "eth0", "--ip-masq"), Map.of());
     LoggerFactory.getLogger(CdsTraining.class).info("AppCDS training run (no host changes)");
     quietly(() -> NetworkConfigParser.parse("{\"Network\":\"10.244.0.0/16\",\"Backend\":{\"Type\":\"vxlan\"}}"));
     quietly(() -> LeaseAttrsJson.write(LeaseAttrsJson.read("{\"PublicIP\":\"192.0.2.1\",\"PublicIPv6\":null,"
         + "\"BackendType\":\"vxlan\",\"BackendData\":{\"VNI\":1,\"VtepMAC\":\"0e:00:00:00:00:01\"}}")));
     quietly(() -> new FlannelMetrics(Version.current()).scrape());
-    quietly(() -> {
-      if (Netlink.isAvailable()) {
-        try (Netlink nl = Netlink.open()) {
-          nl.links();
-          nl.routes(RouteFilter.main(Families.AF_INET));
-        }
+    quietly(CdsTraining::netlink);
+    if (withEtcd) {
+      quietly(CdsTraining::etcd);
+    }
+    if (withKube) {
+      quietly(CdsTraining::kube);
+    }
+    loadOwnClasses(withEtcd ? "-" : "io/jflannel/subnet/etcd/", withKube ? "-" : "io/jflannel/subnet/kube/");
+  }
+
+  private static Object netlink() throws Exception {
+    if (Netlink.isAvailable()) {
+      try (Netlink nl = Netlink.open()) {
+        nl.links();
+        nl.routes(RouteFilter.main(Families.AF_INET));
       }
-      return null;
-    });
-    quietly(() -> {
-      try (Client etcd = Client.builder().endpoints(CLOSED).build()) {
-        etcd.getKVClient().get(ByteSequence.from("/coreos.com/network/config", StandardCharsets.UTF_8))
-            .get(2, TimeUnit.SECONDS);
-      }
-      return null;
-    });
-    quietly(() -> {
-      try (KubernetesClient kube = KubeClients.create(CLOSED, null)) {
-        // The Node model (a few hundred classes) is otherwise first loaded by the first list.
-        kube.getKubernetesSerialization().unmarshal(TRAINING_NODES, io.fabric8.kubernetes.api.model.NodeList.class);
-        kube.getKubernetesSerialization().unmarshal(TRAINING_EVENT, io.fabric8.kubernetes.api.model.WatchEvent.class);
-        CompletableFuture.supplyAsync(() -> kube.nodes().withName("training").get()).get(2, TimeUnit.SECONDS);
-      }
-      return null;
-    });
-    loadOwnClasses();
+    }
+    return null;
+  }
+
+  private static Object etcd() throws Exception {
+    try (Client etcd = Client.builder().endpoints(CLOSED).build()) {
+      etcd.getKVClient().get(ByteSequence.from("/coreos.com/network/config", StandardCharsets.UTF_8))
+          .get(2, TimeUnit.SECONDS);
+    }
+    return null;
+  }
+
+  private static Object kube() throws Exception {
+    try (KubernetesClient kube = KubeClients.create(CLOSED, null)) {
+      // The Node model (a few hundred classes) is otherwise first loaded by the first list.
+      kube.getKubernetesSerialization().unmarshal(TRAINING_NODES, io.fabric8.kubernetes.api.model.NodeList.class);
+      kube.getKubernetesSerialization().unmarshal(TRAINING_EVENT, io.fabric8.kubernetes.api.model.WatchEvent.class);
+      CompletableFuture.supplyAsync(() -> kube.nodes().withName("training").get()).get(2, TimeUnit.SECONDS);
+    }
+    return null;
   }
 
   /** Loads (without initializing) every class of the jflannel jars on the class path. */
-  private static void loadOwnClasses() {
+  private static void loadOwnClasses(String skipA, String skipB) {
     ClassLoader loader = CdsTraining.class.getClassLoader();
     for (String entry : System.getProperty("java.class.path").split(java.io.File.pathSeparator)) {
       if (!entry.contains("jflannel-") || !entry.endsWith(".jar")) {
@@ -92,6 +110,7 @@ final class CdsTraining {
       try (JarFile jar = new JarFile(Path.of(entry).toFile())) {
         jar.stream().map(e -> e.getName())
             .filter(n -> n.startsWith("io/jflannel/") && n.endsWith(".class") && !n.contains("module-info"))
+            .filter(n -> !n.startsWith(skipA) && !n.startsWith(skipB))
             .forEach(n -> {
               try {
                 Class.forName(n.substring(0, n.length() - 6).replace('/', '.'), false, loader);

@@ -22,8 +22,9 @@ public final class Flanneld {
 
   /** Process entry point. */
   public static void main(String[] args) {
-    if (Boolean.getBoolean("jflannel.cds.training")) {
-      CdsTraining.run();
+    String training = System.getProperty("jflannel.cds.training");
+    if (training != null && !training.equals("false")) {
+      CdsTraining.run(training);
       System.exit(0);
     }
     CommandLineOutcome outcome = FlagParser.parse(Arrays.asList(args), System.getenv());

@@ -82,6 +82,34 @@ class LauncherIT {
   }
 
   @Test
+  void launcherMapsTheArchiveOfTheSelectedStore() throws Exception {
+    // docs/decisions/0831: one AppCDS archive per subnet store, chosen from the command line
+    // and FLANNELD_KUBE_SUBNET_MGR. -Xshare:on makes an unusable archive a start failure.
+    Path dir = LAUNCHER.getParent();
+    assertTrue(Files.size(dir.resolve("flanneld-etcd.jsa")) > 0, "no etcd archive next to " + LAUNCHER);
+    assertTrue(Files.size(dir.resolve("flanneld-kube.jsa")) > 0, "no kube archive next to " + LAUNCHER);
+    java.util.Map<String, String> env = java.util.Map.of("JFLANNEL_JAVA_OPTS", "-Xshare:on -XX:+PrintFlagsFinal");
+    assertEquals("flanneld-etcd.jsa", archive(run(LAUNCHER, env, "--version")));
+    assertEquals("flanneld-kube.jsa", archive(run(LAUNCHER, env, "--kube-subnet-mgr", "--version")));
+    assertEquals("flanneld-kube.jsa", archive(run(LAUNCHER, env, "-kube-subnet-mgr=true", "--version")));
+    assertEquals("flanneld-etcd.jsa", archive(run(LAUNCHER, env, "-kube-subnet-mgr=false", "--version")));
+    assertEquals("flanneld-etcd.jsa", archive(run(LAUNCHER, env, "--kube-subnet-mgr", "false", "--version")));
+    java.util.Map<String, String> kubeEnv = new java.util.HashMap<>(env);
+    kubeEnv.put("FLANNELD_KUBE_SUBNET_MGR", "true");
+    assertEquals("flanneld-kube.jsa", archive(run(LAUNCHER, kubeEnv, "--version")));
+    assertEquals("flanneld-etcd.jsa", archive(run(LAUNCHER, kubeEnv, "-kube-subnet-mgr=0", "--version")));
+  }
+
+  private static String archive(Result r) {
+    assertEquals(0, r.status(), r.stderr());
+    String line = r.stdout().lines().filter(l -> l.matches("\\s*\\S+\\s+SharedArchiveFile\\s.*")).findFirst()
+        .orElseThrow(() -> new AssertionError("no SharedArchiveFile in -XX:+PrintFlagsFinal"));
+    assertTrue(line.contains("{command line}"), line);
+    String path = line.split("=", 2)[1].trim().split("\\s+")[0];
+    return Path.of(path).getFileName().toString();
+  }
+
+  @Test
   void unknownFlagExitsTwo() throws Exception {
     Result r = run(LAUNCHER, "--no-such-flag");
     assertEquals(2, r.status());

@@ -52,8 +52,6 @@ class ImageScriptsTest {
         "-XX:TieredStopAtLevel=1", "-XX:+ExitOnOutOfMemoryError")), opts.toString());
     // The footprint flags of docs/decisions/0830.
     assertTrue(opts.containsAll(FOOTPRINT_FLAGS), opts.toString());
-    assertTrue(opts.stream().noneMatch(o -> o.startsWith("-XX:SharedArchiveFile")),
-        "no archive flag while the archive does not exist: " + opts);
     assertEquals(List.of("ARG=--ip-masq", "ARG=--iface", "ARG=eth 0"), out.subList(3, out.size()));
   }
 
@@ -73,11 +71,12 @@ class ImageScriptsTest {
   }
 
   @Test
-  void launcherUsesTheAppCdsArchiveOnceItExists() throws Exception {
-    Files.writeString(opt.resolve("jflannel/flanneld.jsa"), "archive");
-    List<String> opts = opts(runLauncher(Map.of()));
-    assertTrue(opts.contains("-XX:SharedArchiveFile=" + opt.toRealPath().resolve("jflannel/flanneld.jsa")),
-        opts.toString());
+  void imageLauncherLeavesTheArchiveChoiceToTheDaemonLauncher() throws Exception {
+    // The archives sit next to the daemon launcher, which picks one per subnet store (0831).
+    Files.writeString(opt.resolve("jflannel/flanneld-etcd.jsa"), "archive");
+    Files.writeString(opt.resolve("jflannel/flanneld-kube.jsa"), "archive");
+    List<String> opts = opts(runLauncher(Map.of(), "--kube-subnet-mgr"));
+    assertTrue(opts.stream().noneMatch(o -> o.startsWith("-XX:SharedArchiveFile")), opts.toString());
   }
 
   @Test
@@ -101,8 +100,9 @@ class ImageScriptsTest {
     ProcessRun run = ProcessRun.run(opt, Map.of(), 30,
         List.of(RepoFiles.image("make-cds-archive.sh").toString(), opt.toString()));
     assertEquals(1, run.exitCode(), run.output());
-    assertTrue(run.output().contains(opt.resolve("jflannel/flanneld.jsa") + " was not written"), run.output());
-    assertTrue(run.output().contains("-XX:ArchiveClassesAtExit=" + opt.resolve("jflannel/flanneld.jsa")),
+    assertTrue(run.output().contains(opt.resolve("jflannel/flanneld-etcd.jsa") + " was not written"), run.output());
+    assertTrue(run.output().contains("-XX:ArchiveClassesAtExit=" + opt.resolve("jflannel/flanneld-etcd.jsa")
+        + " -Djflannel.cds.training=etcd"),
         "the dump run passes the archive option to the JVM: " + run.output());
   }
 

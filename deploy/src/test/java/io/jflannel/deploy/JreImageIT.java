@@ -113,21 +113,32 @@ class JreImageIT {
 
     ProcessRun.run(opt, Map.of(), 300,
         List.of(RepoFiles.image("make-cds-archive.sh").toString(), opt.toString())).requireSuccess();
-    assertTrue(Files.size(app.resolve("flanneld.jsa")) > 0);
+    assertTrue(Files.size(app.resolve("flanneld-etcd.jsa")) > 0);
+    assertTrue(Files.size(app.resolve("flanneld-kube.jsa")) > 0);
 
-    ProcessRun run = ProcessRun.run(opt, Map.of("JFLANNEL_JAVA_OPTS", "-Xlog:class+load=info"), 120,
-        List.of(opt.resolve("bin/flanneld").toString(), "--version")).requireSuccess();
-    List<String> ownClasses = run.output().lines().filter(l -> l.contains(" io.jflannel.")).toList();
-    assertFalse(ownClasses.isEmpty(), "flanneld --version loaded no io.jflannel class:\n" + run.output());
-    // JDK 17's dynamic archive skips some classes (lambda proxies, classes that failed an
-    // archiving check); the archive must serve the entry point and the bulk of the rest.
-    List<String> shared = ownClasses.stream()
-        .filter(l -> l.contains("source: shared objects file (top)"))
-        .toList();
-    assertTrue(shared.stream().anyMatch(l -> l.contains(" io.jflannel.daemon.Flanneld ")),
-        "the main class was not served from the archive:\n" + String.join("\n", ownClasses));
-    assertTrue(shared.size() * 5 >= ownClasses.size() * 4,
-        "fewer than 80% of the daemon's classes came from the archive:\n" + String.join("\n", ownClasses));
+    for (String store : List.of("etcd", "kube")) {
+      List<String> args = new java.util.ArrayList<>(List.of(opt.resolve("bin/flanneld").toString()));
+      if (store.equals("kube")) {
+        args.add("--kube-subnet-mgr");
+      }
+      args.add("--version");
+      // -Xshare:on: the JVM refuses to start instead of silently ignoring an unusable archive.
+      ProcessRun run = ProcessRun.run(opt,
+          Map.of("JFLANNEL_JAVA_OPTS", "-Xshare:on -Xlog:class+load=info -Xlog:cds=info"), 120, args).requireSuccess();
+      assertTrue(run.output().contains("flanneld-" + store + ".jsa"),
+          store + ": the launcher did not map flanneld-" + store + ".jsa:\n" + run.output());
+      List<String> ownClasses = run.output().lines().filter(l -> l.contains(" io.jflannel.")).toList();
+      assertFalse(ownClasses.isEmpty(), "flanneld --version loaded no io.jflannel class:\n" + run.output());
+      // JDK 17's dynamic archive skips some classes (lambda proxies, classes that failed an
+      // archiving check); the archive must serve the entry point and the bulk of the rest.
+      List<String> shared = ownClasses.stream()
+          .filter(l -> l.contains("source: shared objects file (top)"))
+          .toList();
+      assertTrue(shared.stream().anyMatch(l -> l.contains(" io.jflannel.daemon.Flanneld ")),
+          store + ": the main class was not served from the archive:\n" + String.join("\n", ownClasses));
+      assertTrue(shared.size() * 5 >= ownClasses.size() * 4,
+          store + ": fewer than 80% of the daemon's classes came from the archive:\n" + String.join("\n", ownClasses));
+    }
   }
 
   private Path java() {
