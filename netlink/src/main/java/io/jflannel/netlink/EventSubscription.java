@@ -21,7 +21,8 @@ final class EventSubscription implements Subscription {
 
   private final Transport sock;
   private final Consumer<NetlinkEvent> sink;
-  private final ByteBuffer rx = ByteBuffer.allocateDirect(1 << 20).order(ByteOrder.nativeOrder());
+  /** One notification per datagram, each a single object's message (docs/decisions/0832). */
+  private final ByteBuffer rx = ByteBuffer.allocateDirect(64 << 10).order(ByteOrder.nativeOrder());
   private volatile boolean open = true;
   private Thread thread;
 

@@ -35,8 +35,18 @@ final class RtNetlink implements Netlink {
   static final int MAX_WINDOW = Integer.getInteger("jflannel.netlink.maxWindow", 4096);
   static final int MIN_WINDOW = 16;
   static final int DUMP_ATTEMPTS = 10;
-  private static final int TX_BYTES = 1 << 20;
-  private static final int RX_BYTES = 1 << 20;
+  /**
+   * Largest batch datagram. Direct buffers are zeroed, so every byte is resident for the
+   * socket's life (docs/decisions/0832): 256 KB holds about 1,700 route or neighbour
+   * requests per sendmsg, enough to keep the kernel busy between calls.
+   */
+  private static final int TX_BYTES = 256 << 10;
+  /**
+   * Receive buffer. One recv returns one datagram: an ACK, or a dump chunk, which the kernel
+   * caps at 32 KB (more only for a single message that needs it); a longer datagram is
+   * reported as EMSGSIZE, never silently cut.
+   */
+  private static final int RX_BYTES = 128 << 10;
   private static final int PENDING = -1;
 
   private final Transport sock;
