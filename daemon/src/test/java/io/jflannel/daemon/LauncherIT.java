@@ -71,10 +71,11 @@ class LauncherIT {
 
   @Test
   void jvmRunsWithTheFootprintSettings() throws Exception {
-    // docs/decisions/0830: a JVM that lacked one of these flags would not even start.
+    // docs/decisions/0830 and 0832: a JVM that lacked one of these flags would not even start.
     Result r = run(LAUNCHER, java.util.Map.of("JFLANNEL_JAVA_OPTS", "-XX:+PrintFlagsFinal"), "--version");
     assertEquals(0, r.status(), r.stderr());
-    for (String flag : List.of("MaxHeapFreeRatio", "MinHeapFreeRatio", "MaxNewSize", "TrimNativeHeapInterval")) {
+    for (String flag : List.of("MaxHeapFreeRatio", "MinHeapFreeRatio", "MaxNewSize", "ShrinkHeapInSteps",
+        "TrimNativeHeapInterval")) {
       String line = r.stdout().lines().filter(l -> l.matches("\\s*\\S+\\s+" + flag + "\\s.*")).findFirst()
           .orElseThrow(() -> new AssertionError("no " + flag + " in -XX:+PrintFlagsFinal"));
       assertTrue(line.contains("{command line}"), line);

@@ -29,9 +29,9 @@ class ImageScriptsTest {
       for a in "$@"; do printf 'ARG=%s\\n' "$a"; done
       """;
 
-  /** Heap, native-heap and allocator settings both launchers carry (docs/decisions/0830). */
+  /** Heap, native-heap and allocator settings both launchers carry (docs/decisions/0830, 0832). */
   static final List<String> FOOTPRINT_FLAGS = List.of("-Xms8m", "-XX:MaxNewSize=8m",
-      "-XX:MinHeapFreeRatio=10", "-XX:MaxHeapFreeRatio=20", "-XX:TrimNativeHeapInterval=5000",
+      "-XX:MinHeapFreeRatio=10", "-XX:MaxHeapFreeRatio=20", "-XX:-ShrinkHeapInSteps", "-XX:TrimNativeHeapInterval=5000",
       "-Dio.netty.allocator.type=unpooled");
 
   @TempDir Path opt;

@@ -13,7 +13,6 @@ public record MacAddress(long value) {
   private static final SecureRandom RANDOM = new SecureRandom();
   private static final char[] HEX = "0123456789abcdef".toCharArray();
 
-  private static final java.util.regex.Pattern SEPARATOR = java.util.regex.Pattern.compile("[:-]");
 
   public MacAddress {
     if ((value & ~MASK) != 0) {
@@ -26,23 +25,61 @@ public record MacAddress(long value) {
     if (text == null) {
       throw new IllegalArgumentException("MAC address is null");
     }
-    // A precompiled pattern: parse runs for every peer on every pass (VTEP MACs from leases).
-    String[] parts = SEPARATOR.split(text.trim());
-    if (parts.length != 6) {
-      throw new IllegalArgumentException("invalid MAC address '" + text + "': expected 6 hex octets separated by ':'");
-    }
+    // A hand scan, no regex and no cache: parse runs for every peer on every pass (VTEP MACs
+    // from leases), and a cache of parsed texts grew with every MAC an update storm brought.
+    String t = text.trim();
     long v = 0;
-    for (String p : parts) {
-      if (p.isEmpty() || p.length() > 2) {
-        throw new IllegalArgumentException("invalid MAC address '" + text + "': octet '" + p + "' is not 1-2 hex digits");
+    int octets = 0;
+    int i = 0;
+    while (true) {
+      int start = i;
+      int octet = 0;
+      while (i < t.length() && t.charAt(i) != ':' && t.charAt(i) != '-') {
+        int d = hexDigit(t.charAt(i));
+        if (d < 0 || i - start >= 2) {
+          int end = i;
+          while (end < t.length() && t.charAt(end) != ':' && t.charAt(end) != '-') {
+            end++;
+          }
+          String part = t.substring(start, end);
+          throw new IllegalArgumentException("invalid MAC address '" + text + "': octet '" + part + "' is "
+              + (d < 0 && part.length() <= 2 ? "not hex" : "not 1-2 hex digits"));
+        }
+        octet = octet << 4 | d;
+        i++;
       }
-      try {
-        v = (v << 8) | Integer.parseInt(p, 16);
-      } catch (NumberFormatException e) {
-        throw new IllegalArgumentException("invalid MAC address '" + text + "': octet '" + p + "' is not hex", e);
+      if (i == start) {
+        throw badCount(text);
       }
+      v = v << 8 | octet;
+      octets++;
+      if (i == t.length()) {
+        break;
+      }
+      i++; // the separator
+    }
+    if (octets != 6) {
+      throw badCount(text);
     }
     return new MacAddress(v);
+  }
+
+  /** The value of an ASCII hex digit, or -1 (Character.digit would take other scripts' digits). */
+  private static int hexDigit(char c) {
+    if (c >= '0' && c <= '9') {
+      return c - '0';
+    }
+    if (c >= 'a' && c <= 'f') {
+      return c - 'a' + 10;
+    }
+    if (c >= 'A' && c <= 'F') {
+      return c - 'A' + 10;
+    }
+    return -1;
+  }
+
+  private static IllegalArgumentException badCount(String text) {
+    return new IllegalArgumentException("invalid MAC address '" + text + "': expected 6 hex octets separated by ':'");
   }
 
   /** Builds an address from exactly 6 bytes in wire order. */

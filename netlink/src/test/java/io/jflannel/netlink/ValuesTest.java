@@ -25,6 +25,7 @@ class ValuesTest {
     assertTrue(MacAddress.parse("01:00:5e:00:00:01").isMulticast());
     assertFalse(MacAddress.parse("00:1b:21:00:00:01").isLocallyAdministered());
     assertTrue(MacAddress.parse("00:00:00:00:00:00").isZero());
+    assertEquals(0x0a0b0c0d0e0fL, MacAddress.parse(" a-b-c-d-e-f ").value(), "single digits, dashes, blanks around");
     assertEquals("0e:00:00:00:00:01", new MacAddress(0x0e0000000001L).toString());
     for (int i = 0; i < 200; i++) {
       MacAddress r = MacAddress.randomLocalUnicast();
@@ -34,7 +35,8 @@ class ValuesTest {
 
   @Test
   void macAddressRejectsBadInputNamingIt() {
-    for (String bad : new String[] {"", "2a:95:ed:10:e4", "2a:95:ed:10:e4:56:77", "zz:95:ed:10:e4:56", "2a:95:ed:10:e4:567"}) {
+    for (String bad : new String[] {"", "2a:95:ed:10:e4", "2a:95:ed:10:e4:56:77", "zz:95:ed:10:e4:56", "2a:95:ed:10:e4:567",
+        "2a:95:ed:10:e4:56:", ":2a:95:ed:10:e4:56", "2a::95:ed:10:e4", "2a:95:ed:10:e4:\u0663", "2a:95:ed:10:e4:+5"}) {
       IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> MacAddress.parse(bad));
       assertTrue(e.getMessage().contains("'" + bad + "'"), e.getMessage());
     }

@@ -14,10 +14,6 @@ import java.util.Optional;
  * @param mac the VTEP (device) MAC
  */
 public record VtepData(int vni, MacAddress mac) {
-  /** Parsed VtepMAC texts: a pass looks at every peer's MAC several times; parsing splits by regex. */
-  private static final java.util.Map<String, MacAddress> PARSED = new java.util.concurrent.ConcurrentHashMap<>();
-  private static final int CACHE_LIMIT = 1 << 16;
-
   /** The JSON object, keys in upstream's order. */
   public JsonNode toJson() {
     ObjectNode o = JsonNodeFactory.instance.objectNode();
@@ -42,16 +38,7 @@ public record VtepData(int vni, MacAddress mac) {
     if (!m.isTextual()) {
       throw new IllegalArgumentException("VtepMAC " + m + " is not a string");
     }
-    MacAddress cached = PARSED.get(m.asText());
-    if (cached != null) {
-      return cached;
-    }
-    MacAddress parsed = MacAddress.parse(m.asText());
-    if (PARSED.size() >= CACHE_LIMIT) {
-      PARSED.clear();
-    }
-    PARSED.put(m.asText(), parsed);
-    return parsed;
+    return MacAddress.parse(m.asText());
   }
 
   /** The MAC of our own earlier backend data, when it is present and usable as a VTEP address. */

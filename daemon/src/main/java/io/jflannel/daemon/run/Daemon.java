@@ -73,6 +73,8 @@ import org.slf4j.LoggerFactory;
 public final class Daemon implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(Daemon.class);
   private static final Duration RENEW_RETRY = Duration.ofMinutes(1);
+  /** How long peers must rest after a burst before the heap is compacted (decision 0832). */
+  private static final Duration COMPACT_AFTER_QUIET = Duration.ofSeconds(10);
   /** Peer changes delivered together beyond this many are logged as one summary line. */
   static final int PEER_LOG_BATCH = 32;
 
@@ -188,8 +190,10 @@ public final class Daemon implements AutoCloseable {
     readiness.markReady();
 
     net.start();
-    // One full GC after the first (complete) peer pass returns start-up garbage (decision 0830).
-    watchPeers(subnets, new CompactAfterFirstPass(net, System::gc));
+    // A full GC after the first (complete) peer pass and after update storms returns garbage
+    // the old generation would otherwise keep (decisions 0830 and 0832).
+    watchPeers(subnets, new CompactingNetwork(net, System::gc, Runtime.getRuntime()::totalMemory,
+        System::nanoTime, this::scheduleQuietly, COMPACT_AFTER_QUIET.toNanos()));
     scheduleRenewal(subnets);
     try {
       subnets.markNetworkReady();
@@ -530,6 +534,14 @@ public final class Daemon implements AutoCloseable {
 
   private static String text(InetAddress a) {
     return a == null ? "-" : IpNet.format(a);
+  }
+
+  private void scheduleQuietly(Runnable task, long delayNanos) {
+    try {
+      timers.schedule(task, delayNanos, TimeUnit.NANOSECONDS);
+    } catch (java.util.concurrent.RejectedExecutionException e) {
+      // stopping: nothing left to compact for
+    }
   }
 
   /** Stops watchers, timers and servers; leaves the dataplane in place. */

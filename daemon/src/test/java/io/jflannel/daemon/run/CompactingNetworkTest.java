@@ -9,7 +9,36 @@ import java.util.Collection;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
-class CompactAfterFirstPassTest {
+class CompactingNetworkTest {
+  private static final long QUIET = 10_000;
+
+  /** A manual clock and scheduler: tasks run only when {@link #advance} passes their time. */
+  private long now = 1_000;
+  private final java.util.TreeMap<Long, List<Runnable>> due = new java.util.TreeMap<>();
+  private long heap = 20L << 20;
+
+  private void advance(long nanos) {
+    long until = now + nanos;
+    while (!due.isEmpty() && due.firstKey() <= until) {
+      var next = due.pollFirstEntry();
+      now = next.getKey();
+      next.getValue().forEach(Runnable::run);
+    }
+    now = until;
+  }
+
+  private Network compacting(Network delegate, Runnable gc) {
+    return new CompactingNetwork(delegate, gc, () -> heap, () -> now,
+        (task, delay) -> due.computeIfAbsent(now + delay, k -> new ArrayList<>()).add(task), QUIET);
+  }
+
+  private Network compacting(Network delegate) {
+    return compacting(delegate, () -> {
+      calls.add("gc");
+      heap = 20L << 20;
+    });
+  }
+
 
   /** Records the order of calls on the delegate and of collections. */
   private final List<String> calls = new ArrayList<>();
@@ -50,7 +79,7 @@ class CompactAfterFirstPassTest {
 
   @Test
   void collectsOnceRightAfterTheFirstPass() {
-    Network net = new CompactAfterFirstPass(fake, () -> calls.add("gc"));
+    Network net = compacting(fake);
     net.reconcile(List.of());
     net.reconcile(List.of());
     net.reconcile(List.of());
@@ -59,7 +88,7 @@ class CompactAfterFirstPassTest {
 
   @Test
   void keyedPassesReachTheDelegateKeyedAndCollectOnceAcrossBothForms() {
-    Network net = new CompactAfterFirstPass(fake, () -> calls.add("gc"));
+    Network net = compacting(fake);
     net.reconcile(java.util.Map.of());
     net.reconcile(List.of());
     net.reconcile(java.util.Map.of());
@@ -68,7 +97,7 @@ class CompactAfterFirstPassTest {
 
   @Test
   void everythingElseIsDelegatedWithoutCollecting() {
-    Network net = new CompactAfterFirstPass(fake, () -> calls.add("gc"));
+    Network net = compacting(fake);
     net.start();
     assertEquals(1450, net.mtu());
     net.lease();
@@ -79,7 +108,7 @@ class CompactAfterFirstPassTest {
   @Test
   void concurrentFirstPassesCollectOnlyOnce() throws Exception {
     List<String> gcs = java.util.Collections.synchronizedList(new ArrayList<>());
-    Network quiet = new CompactAfterFirstPass(new Network() {
+    Network quiet = compacting(new Network() {
       @Override
       public Lease lease() {
         return null;
@@ -111,5 +140,35 @@ class CompactAfterFirstPassTest {
       t.join();
     }
     assertEquals(1, gcs.size());
+  }
+
+  @Test
+  void collectsAgainOnlyAfterABurstThatGrewTheHeapHasRestedForTheQuietTime() {
+    Network net = compacting(fake);
+    net.reconcile(List.of());            // first pass: collects at once
+    heap = 40L << 20;                    // a storm promotes garbage
+    for (int i = 0; i < 5; i++) {
+      net.reconcile(List.of());
+      advance(QUIET / 2);                // still busy: no collection yet
+    }
+    assertEquals(1, calls.stream().filter("gc"::equals).count(), calls.toString());
+    advance(QUIET);                      // quiet long enough
+    assertEquals(2, calls.stream().filter("gc"::equals).count(), calls.toString());
+    advance(10 * QUIET);                 // no passes, no further collections
+    assertEquals(2, calls.stream().filter("gc"::equals).count(), calls.toString());
+  }
+
+  @Test
+  void aQuietPassThatDidNotGrowTheHeapDoesNotCollect() {
+    Network net = compacting(fake);
+    net.reconcile(List.of());
+    heap += CompactingNetwork.GROWTH_BYTES - 1;
+    net.reconcile(List.of());
+    advance(2 * QUIET);
+    assertEquals(List.of("reconcile 0", "gc", "reconcile 0"), calls);
+    heap += 1;                           // now at the threshold: the next quiet check collects
+    net.reconcile(List.of());
+    advance(2 * QUIET);
+    assertEquals(List.of("reconcile 0", "gc", "reconcile 0", "reconcile 0", "gc"), calls);
   }
 }
