@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Cold start at scale (Kubernetes store): the lab's fabric8 API mock holding 0, 1,000 and 5,000
 # peer Nodes; time from flanneld's process start (--kube-subnet-mgr) to subnet.env and to every
-# peer's route; references: java -version, 0 peers, a plain list of all Nodes.
+# peer's route; references: java -version, 0 peers, a plain list of all Nodes. The last run of each
+# size also prints the daemon's RSS and heap 5 s after it programmed every peer.
 # Usage: bench/coldstart-kube.sh [RUNS=3] [SIZES="0 1000 5000"]   (BENCH_JAVA_OPTS: extra daemon JVM options)
 source "$(dirname "$0")/lib.sh"
 require_root

@@ -136,6 +136,11 @@ public final class KubeColdStartBench {
         envCpu[r] = s.envCpuMs;
         allCpu[r] = s.allCpuMs;
         mockCpu[r] = s.mockCpuMs;
+        if (r == runs - 1) {
+          // Footprint in the DaemonSet's own mode: the last run's RSS once started (as bench/footprint.sh for etcd).
+          Thread.sleep(5000);
+          DaemonBench.report(node.daemonPid(), String.format(Locale.ROOT, "kube, %d peers, after start (+5 s)", n));
+        }
         node.stopDaemon();
         double stalled = node.awaitMockIdle();
         if (stalled > 1000) {
