@@ -22,12 +22,13 @@ import java.util.jar.JarFile;
 import org.slf4j.LoggerFactory;
 
 /**
- * The training run behind the AppCDS archive ({@code flanneld.jsa}): walks the start-up path
- * without touching the host (flag parsing, logging, a netlink dump, JSON, the etcd and
- * Kubernetes clients against a closed local port, metrics) and loads every jflannel class, so
- * the JVM's dynamic archive holds the classes a real start loads. Selected by the system
- * property {@code jflannel.cds.training=true}; the launcher's archive step sets it together
- * with {@code -XX:ArchiveClassesAtExit}. See docs/decisions/0800.
+ * The training runs behind the AppCDS archives ({@code flanneld-etcd.jsa},
+ * {@code flanneld-kube.jsa}): walk the start-up path without touching the host (flag parsing,
+ * logging, a netlink dump, JSON, the store's client against a closed local port, metrics) and
+ * load every jflannel class of that store, so the JVM's dynamic archive holds the classes a
+ * real start loads. Selected by the system property {@code jflannel.cds.training=etcd|kube}
+ * ({@code true} trains both); the build sets it together with {@code -XX:ArchiveClassesAtExit}.
+ * See docs/decisions/0800 and 0831.
  */
 final class CdsTraining {
   /** Nothing listens here; the clients fail fast after loading their connection classes. */
