@@ -41,11 +41,30 @@ record NodeView(String name, List<String> podCidrs, Map<String, String> annotati
     if (meta != null && meta.getAnnotations() != null) {
       meta.getAnnotations().forEach((k, v) -> {
         if (k != null && v != null && k.startsWith(keys.prefix())) {
-          ours.put(k, v);
+          ours.put(k, common(v));
         }
       });
     }
     return new NodeView(name, cidrs, ours);
+  }
+
+  /** A copy of this view under {@code sameName}, an equal String already kept elsewhere. */
+  NodeView withName(String sameName) {
+    return sameName.equals(name) ? new NodeView(sameName, podCidrs, annotations) : this;
+  }
+
+  /**
+   * The shared constant for values nearly every node carries ({@code kube-subnet-manager: true},
+   * {@code backend-type: vxlan}), so thousands of views do not each keep a copy.
+   */
+  private static String common(String v) {
+    return switch (v) {
+      case "true" -> "true";
+      case "false" -> "false";
+      case "vxlan" -> "vxlan";
+      case "host-gw" -> "host-gw";
+      default -> v;
+    };
   }
 
   /** The annotation value, or null. */

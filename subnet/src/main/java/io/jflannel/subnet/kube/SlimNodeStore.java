@@ -34,7 +34,13 @@ final class SlimNodeStore implements ItemStore<Node> {
 
   @Override
   public Node put(String key, Node node) {
-    Entry e = new Entry(NodeView.of(node, keys), node.getMetadata().getResourceVersion());
+    NodeView view = NodeView.of(node, keys);
+    Entry known = byName.get(key);
+    if (known != null) {
+      // The map keeps its first key: let the view share that name rather than the new Node's copy.
+      view = view.withName(known.view.name());
+    }
+    Entry e = new Entry(view, node.getMetadata().getResourceVersion());
     Entry old = byName.put(key, e);
     return old == null ? null : old.view.toNode(old.resourceVersion);
   }

@@ -96,6 +96,26 @@ class SmallPartsTest {
   }
 
   @Test
+  void slimStoreSharesTheNameAndCommonValuesAcrossUpdates() {
+    SlimNodeStore store = new SlimNodeStore(AnnotationKeys.defaults());
+    // new String(...): distinct instances, as two deserialised Nodes carry.
+    Node first = MockCluster.node(new String("n1"), "10.244.1.0/24").editMetadata()
+        .addToAnnotations("flannel.alpha.coreos.com/backend-type", new String("vxlan"))
+        .addToAnnotations("flannel.alpha.coreos.com/kube-subnet-manager", new String("true"))
+        .endMetadata().build();
+    Node again = MockCluster.node(new String("n1"), "10.244.1.0/24").editMetadata()
+        .addToAnnotations("flannel.alpha.coreos.com/backend-type", new String("vxlan"))
+        .endMetadata().build();
+    String key = first.getMetadata().getName();
+    store.put(key, first);
+    store.put(again.getMetadata().getName(), again);
+    NodeView view = store.view("n1");
+    assertTrue(view.name() == key, "the view keeps the map's first key, not the update's copy");
+    assertTrue(view.annotation("flannel.alpha.coreos.com/backend-type") == "vxlan", "shared constant");
+    assertEquals(NodeView.of(again, AnnotationKeys.defaults()), view, "equal to the update's own view");
+  }
+
+  @Test
   void nodeViewFallsBackToSinglePodCidr() {
     Node n = new NodeBuilder().withNewMetadata().withName("old").endMetadata()
         .withNewSpec().withPodCIDR("10.244.3.0/24").endSpec().build();
