@@ -18,10 +18,18 @@ public final class ObjectKeys {
 
   /** A route slot: what {@code ip route replace} overwrites. */
   public record RouteKey(int family, int table, InetAddress dst, int prefixLength, int priority) {
+    @Override
+    public int hashCode() {
+      return mix((((family * 31 + table) * 31 + Objects.hashCode(dst)) * 31 + prefixLength) * 31 + priority);
+    }
   }
 
   /** A neighbour slot. */
   public record NeighKey(int linkIndex, InetAddress address) {
+    @Override
+    public int hashCode() {
+      return mix(linkIndex * 31 + Objects.hashCode(address));
+    }
   }
 
   /**
@@ -29,6 +37,25 @@ public final class ObjectKeys {
    * destination is part of the identity: an entry with another dst is a different entry.
    */
   public record FdbKey(int linkIndex, MacAddress mac, InetAddress dst) {
+    @Override
+    public int hashCode() {
+      return mix((linkIndex * 31 + Objects.hashCode(mac)) * 31 + Objects.hashCode(dst));
+    }
+  }
+
+  /**
+   * Spreads a key's hash over all bits. The records' own hashCode keeps an IPv4 address's
+   * hash (the address itself) nearly as is, and flannel's addresses are {@code a.b.c.0}: with
+   * a constant low byte, 5,000 neighbour keys fell into 640 of a map's 8,192 buckets, all of
+   * them long enough to be turned into trees. MurmurHash3's 32-bit finaliser spreads them
+   * (a single multiply and xor-shift by 16 would be undone by the maps' own xor-shift by 16).
+   */
+  static int mix(int h) {
+    int x = h ^ (h >>> 16);
+    x *= 0x85ebca6b;
+    x ^= x >>> 13;
+    x *= 0xc2b2ae35;
+    return x ^ (x >>> 16);
   }
 
   public static RouteKey key(Route r) {
