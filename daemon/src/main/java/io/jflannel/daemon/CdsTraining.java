@@ -70,7 +70,14 @@ final class CdsTraining {
     if (withKube) {
       quietly(CdsTraining::kube);
     }
-    loadOwnClasses(withEtcd ? "-" : "io/jflannel/subnet/etcd/", withKube ? "-" : "io/jflannel/subnet/kube/");
+    List<String> skipped = new java.util.ArrayList<>();
+    if (!withEtcd) {
+      skipped.add("io/jflannel/subnet/etcd/");
+    }
+    if (!withKube) {
+      skipped.add("io/jflannel/subnet/kube/");
+    }
+    loadOwnClasses(skipped);
   }
 
   private static Object netlink() throws Exception {
@@ -101,8 +108,8 @@ final class CdsTraining {
     return null;
   }
 
-  /** Loads (without initializing) every class of the jflannel jars on the class path. */
-  private static void loadOwnClasses(String skipA, String skipB) {
+  /** Loads (without initializing) every class of the jflannel jars on the class path, except under {@code skippedPackages}. */
+  private static void loadOwnClasses(List<String> skippedPackages) {
     ClassLoader loader = CdsTraining.class.getClassLoader();
     for (String entry : System.getProperty("java.class.path").split(java.io.File.pathSeparator)) {
       if (!entry.contains("jflannel-") || !entry.endsWith(".jar")) {
@@ -111,7 +118,7 @@ final class CdsTraining {
       try (JarFile jar = new JarFile(Path.of(entry).toFile())) {
         jar.stream().map(e -> e.getName())
             .filter(n -> n.startsWith("io/jflannel/") && n.endsWith(".class") && !n.contains("module-info"))
-            .filter(n -> !n.startsWith(skipA) && !n.startsWith(skipB))
+            .filter(n -> skippedPackages.stream().noneMatch(n::startsWith))
             .forEach(n -> {
               try {
                 Class.forName(n.substring(0, n.length() - 6).replace('/', '.'), false, loader);

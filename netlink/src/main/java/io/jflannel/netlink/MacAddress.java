@@ -30,33 +30,31 @@ public record MacAddress(long value) {
     String t = text.trim();
     long v = 0;
     int octets = 0;
-    int i = 0;
-    while (true) {
-      int start = i;
+    for (int start = 0; ; ) {
+      int end = start;
+      while (end < t.length() && t.charAt(end) != ':' && t.charAt(end) != '-') {
+        end++;
+      }
+      if (end == start) {
+        throw badCount(text);
+      }
+      if (end - start > 2) {
+        throw badOctet(text, t.substring(start, end), "not 1-2 hex digits");
+      }
       int octet = 0;
-      while (i < t.length() && t.charAt(i) != ':' && t.charAt(i) != '-') {
+      for (int i = start; i < end; i++) {
         int d = hexDigit(t.charAt(i));
-        if (d < 0 || i - start >= 2) {
-          int end = i;
-          while (end < t.length() && t.charAt(end) != ':' && t.charAt(end) != '-') {
-            end++;
-          }
-          String part = t.substring(start, end);
-          throw new IllegalArgumentException("invalid MAC address '" + text + "': octet '" + part + "' is "
-              + (d < 0 && part.length() <= 2 ? "not hex" : "not 1-2 hex digits"));
+        if (d < 0) {
+          throw badOctet(text, t.substring(start, end), "not hex");
         }
         octet = octet << 4 | d;
-        i++;
-      }
-      if (i == start) {
-        throw badCount(text);
       }
       v = v << 8 | octet;
       octets++;
-      if (i == t.length()) {
+      if (end == t.length()) {
         break;
       }
-      i++; // the separator
+      start = end + 1; // past the separator
     }
     if (octets != 6) {
       throw badCount(text);
@@ -76,6 +74,10 @@ public record MacAddress(long value) {
       return c - 'A' + 10;
     }
     return -1;
+  }
+
+  private static IllegalArgumentException badOctet(String text, String octet, String problem) {
+    return new IllegalArgumentException("invalid MAC address '" + text + "': octet '" + octet + "' is " + problem);
   }
 
   private static IllegalArgumentException badCount(String text) {

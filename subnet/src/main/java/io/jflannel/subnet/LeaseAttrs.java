@@ -26,12 +26,7 @@ public record LeaseAttrs(
     JsonNode backendV6Data) {
 
   public LeaseAttrs {
-    // Every peer's lease names one of a few backends: share the constant, not 5,000 copies.
-    if ("vxlan".equals(backendType)) {
-      backendType = "vxlan";
-    } else if ("host-gw".equals(backendType)) {
-      backendType = "host-gw";
-    }
+    backendType = CommonValues.shared(backendType);
     if (publicIp != null && !(publicIp instanceof Inet4Address)) {
       throw new IllegalArgumentException("PublicIP must be IPv4, got " + publicIp.getHostAddress());
     }

@@ -4,6 +4,7 @@ import io.fabric8.kubernetes.api.model.Node;
 import io.fabric8.kubernetes.api.model.NodeBuilder;
 import io.fabric8.kubernetes.api.model.NodeSpec;
 import io.fabric8.kubernetes.api.model.ObjectMeta;
+import io.jflannel.subnet.CommonValues;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
@@ -41,7 +42,7 @@ record NodeView(String name, List<String> podCidrs, Map<String, String> annotati
     if (meta != null && meta.getAnnotations() != null) {
       meta.getAnnotations().forEach((k, v) -> {
         if (k != null && v != null && k.startsWith(keys.prefix())) {
-          ours.put(k, common(v));
+          ours.put(k, CommonValues.shared(v));
         }
       });
     }
@@ -51,20 +52,6 @@ record NodeView(String name, List<String> podCidrs, Map<String, String> annotati
   /** A copy of this view under {@code sameName}, an equal String already kept elsewhere. */
   NodeView withName(String sameName) {
     return sameName.equals(name) ? new NodeView(sameName, podCidrs, annotations) : this;
-  }
-
-  /**
-   * The shared constant for values nearly every node carries ({@code kube-subnet-manager: true},
-   * {@code backend-type: vxlan}), so thousands of views do not each keep a copy.
-   */
-  private static String common(String v) {
-    return switch (v) {
-      case "true" -> "true";
-      case "false" -> "false";
-      case "vxlan" -> "vxlan";
-      case "host-gw" -> "host-gw";
-      default -> v;
-    };
   }
 
   /** The annotation value, or null. */
