@@ -184,4 +184,28 @@ class PeerBookTest {
     assertEquals("subnet 10.244.2.0/24 overlaps 10.244.2.0/23 of peer 10.244.2.0-23",
         book.rejected().get(a.key()).detail());
   }
+  @Test
+  void rangesAreUnsignedIpv4Numbers() {
+    assertEquals(0xC8000000L, PeerBook.firstAddress(IpNet.parse("200.0.0.0/8")));
+    assertEquals(0xFFFFFF00L, PeerBook.firstAddress(IpNet.parse("255.255.255.7/24")));
+    assertEquals(0L, PeerBook.firstAddress(IpNet.parse("10.1.2.3/0")));
+    assertEquals(0x0A010203L, PeerBook.firstAddress(IpNet.parse("10.1.2.3/32")));
+  }
+
+  @Test
+  void overlapsAcrossTheSignBitAreFound() {
+    // Networks above 128.0.0.0 would compare wrongly as signed ints; the book uses longs.
+    PeerValidator wide = new PeerValidator(IpNet.parse("128.0.0.0/1"), IpNet.parse("250.0.1.0/24"),
+        "vxlan", new TestDataplane(null, IpNet.parse("128.0.0.0/1")).peerCheck(),
+        l -> "VTEP MAC " + l.attrs().backendData().path("VtepMAC").asText());
+    PeerBook b = new PeerBook(wide);
+    Lease low = vxlan("200.1.2.0/24", "192.0.2.2", "2a:00:00:00:00:02");
+    Lease cover = vxlan("200.1.0.0/16", "192.0.2.3", "2a:00:00:00:00:03");
+    Lease apart = vxlan("200.2.0.0/24", "192.0.2.4", "2a:00:00:00:00:04");
+    b.update(byKey(low, cover, apart));
+    PeerValidator.Outcome full = wide.validate(byKey(low, cover, apart), Set.of());
+    assertEquals(full.accepted().keySet(), b.accepted().keySet());
+    assertEquals(2, b.accepted().size(), "accepted " + b.accepted().keySet());
+    assertEquals(1, b.rejected().size());
+  }
 }

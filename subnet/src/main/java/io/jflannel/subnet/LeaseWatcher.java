@@ -48,7 +48,11 @@ public final class LeaseWatcher {
       }
       String key = l.key();
       if (e instanceof LeaseEvent.Added) {
-        Lease previous = peers.put(key, l);
+        Lease previous = peers.get(key);
+        if (previous != null && previous.equals(l)) {
+          continue; // a renewal: keep the instance consumers already hold (one key String per peer)
+        }
+        peers.put(key, l);
         if (previous == null || !previous.attrs().equals(l.attrs())) {
           out.add(e);
         }
@@ -73,7 +77,9 @@ public final class LeaseWatcher {
     Map<String, Lease> next = new LinkedHashMap<>();
     for (Lease l : snapshot) {
       if (!isOwn(l)) {
-        next.put(l.key(), l);
+        Lease old = peers.get(l.key());
+        // An equal lease keeps its old instance, the one consumers of earlier events hold.
+        next.put(l.key(), old != null && old.equals(l) ? old : l);
       }
     }
     List<LeaseEvent> out = new ArrayList<>();

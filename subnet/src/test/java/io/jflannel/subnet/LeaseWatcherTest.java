@@ -215,4 +215,33 @@ class LeaseWatcherTest {
       assertEquals(truth.keySet(), keys);
     }
   }
+  @Test
+  void anEqualLeaseKeepsTheInstanceConsumersHold() throws Exception {
+    LeaseWatcher w = new LeaseWatcher(own);
+    w.apply(List.of(added(a)));
+    Lease again = lease("10.244.2.0/24", attrs("192.0.2.2", "02:00:00:00:00:02"));
+    assertEquals(a, again);
+    // A renewal (equal lease, new object) is swallowed and the view keeps the first instance.
+    assertEquals(List.of(), w.apply(List.of(added(again))));
+    assertSame(a, w.peer(a.key()));
+    // So does a re-list that finds it unchanged.
+    assertEquals(List.of(), w.reset(List.of(again)));
+    assertSame(a, w.peer(a.key()));
+    // A changed lease replaces it.
+    Lease moved = lease("10.244.2.0/24", attrs("192.0.2.22", "02:00:00:00:00:02"));
+    assertEquals(List.of(added(moved)), w.reset(List.of(moved)));
+    assertSame(moved, w.peer(a.key()));
+  }
+
+  @Test
+  void theKeyIsBuiltOnce() {
+    assertSame(a.key(), a.key());
+    assertEquals("10.244.2.0-24", a.key());
+    Lease dual = new Lease(IpNet.parse("10.244.2.0/24"), IpNet.parse("fc00:0:0:1::/64"), NO_ATTRS, null);
+    assertEquals("10.244.2.0-24&fc00:0:0:1::-64", dual.key());
+    assertEquals(new Lease(IpNet.parse("10.244.2.0/24"), IpNet.parse("fc00:0:0:1::/64"), NO_ATTRS, null), dual);
+    assertEquals(dual.hashCode(),
+        new Lease(IpNet.parse("10.244.2.0/24"), IpNet.parse("fc00:0:0:1::/64"), NO_ATTRS, null).hashCode());
+    assertTrue(!dual.equals(new Lease(IpNet.parse("10.244.2.0/24"), null, NO_ATTRS, null)));
+  }
 }

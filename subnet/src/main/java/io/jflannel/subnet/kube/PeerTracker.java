@@ -63,12 +63,12 @@ final class PeerTracker {
     if (r instanceof PeerReader.Peer p) {
       reported.remove(name);
       Lease lease = p.lease();
+      if (old != null && old.equals(lease)) {
+        return List.of(); // keeps the instance subscribers hold (one key String per peer)
+      }
       known.put(name, lease);
       if (old == null) {
         return List.of(new LeaseEvent.Added(lease));
-      }
-      if (old.equals(lease)) {
-        return List.of();
       }
       if (!old.sameSubnets(lease)) {
         return List.of(new LeaseEvent.Removed(old), new LeaseEvent.Added(lease));
