@@ -2,24 +2,29 @@ package io.jflannel.daemon;
 
 import ch.qos.logback.classic.Level;
 import ch.qos.logback.classic.LoggerContext;
-import ch.qos.logback.classic.encoder.PatternLayoutEncoder;
 import ch.qos.logback.classic.spi.Configurator;
 import ch.qos.logback.classic.spi.ConfiguratorRank;
 import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.core.ConsoleAppender;
+import ch.qos.logback.core.encoder.LayoutWrappingEncoder;
 import ch.qos.logback.core.spi.ContextAwareBase;
 import org.slf4j.Logger;
 
 /**
  * The daemon's logging set-up in code: one line per event on stderr at INFO, like upstream's
  * klog output. Logback finds it through the ServiceLoader before its XML configurators, which
- * saves the daemon's start-up the XML parser (about 450 classes, see docs/decisions/0804).
+ * saves the daemon's start-up the XML parser (about 450 classes, see docs/decisions/0804), and
+ * prints lines with {@link LineLayout} rather than a pattern layout (0834).
  * An operator's {@code -Dlogback.configurationFile=...} still wins: then this configurator
  * steps aside.
  */
 @ConfiguratorRank(ConfiguratorRank.CUSTOM_HIGH_PRIORITY)
 public final class LogSetup extends ContextAwareBase implements Configurator {
-  /** The line format: time, level, abbreviated logger, message. */
+  /**
+   * The line format as a logback pattern: time, level, abbreviated logger, message. Printed
+   * by {@link LineLayout}, which needs no pattern compiler (docs/decisions/0834); an operator's
+   * own configuration file can use this pattern.
+   */
   public static final String PATTERN = "%d{HH:mm:ss.SSS} %-5level %logger{20} - %msg%n";
 
   @Override
@@ -27,9 +32,12 @@ public final class LogSetup extends ContextAwareBase implements Configurator {
     if (System.getProperty("logback.configurationFile") != null) {
       return ExecutionStatus.INVOKE_NEXT_IF_ANY;
     }
-    PatternLayoutEncoder encoder = new PatternLayoutEncoder();
+    LineLayout layout = new LineLayout();
+    layout.setContext(ctx);
+    layout.start();
+    LayoutWrappingEncoder<ILoggingEvent> encoder = new LayoutWrappingEncoder<>();
     encoder.setContext(ctx);
-    encoder.setPattern(PATTERN);
+    encoder.setLayout(layout);
     encoder.start();
     ConsoleAppender<ILoggingEvent> stderr = new ConsoleAppender<>();
     stderr.setContext(ctx);
