@@ -1,11 +1,8 @@
 package io.jflannel.subnet;
 
 import com.fasterxml.jackson.core.JsonGenerator;
-import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.NullNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
@@ -29,10 +26,6 @@ import java.net.InetAddress;
  * but a wrong JSON type or a bad address is an error naming the key.
  */
 public final class LeaseAttrsJson {
-  private static final ObjectMapper MAPPER = new ObjectMapper()
-      .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
-      .enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION);
-
   private static final String UNSPECIFIED_V4 = "0.0.0.0";
 
   private LeaseAttrsJson() {}
@@ -40,7 +33,7 @@ public final class LeaseAttrsJson {
   /** Encodes {@code attrs} as the etcd lease value. */
   public static String write(LeaseAttrs attrs) {
     StringWriter out = new StringWriter();
-    try (JsonGenerator g = MAPPER.getFactory().createGenerator(out)) {
+    try (JsonGenerator g = JsonTrees.generator(out)) {
       g.writeStartObject();
       g.writeStringField("PublicIP", attrs.publicIp() == null ? UNSPECIFIED_V4 : IpNet.format(attrs.publicIp()));
       if (attrs.publicIpv6() == null) {
@@ -53,11 +46,11 @@ public final class LeaseAttrsJson {
       }
       if (attrs.backendData() != null) {
         g.writeFieldName("BackendData");
-        MAPPER.writeTree(g, attrs.backendData());
+        JsonTrees.write(g, attrs.backendData());
       }
       if (attrs.backendV6Data() != null) {
         g.writeFieldName("BackendV6Data");
-        MAPPER.writeTree(g, attrs.backendV6Data());
+        JsonTrees.write(g, attrs.backendV6Data());
       }
       g.writeEndObject();
     } catch (IOException e) {
@@ -78,7 +71,7 @@ public final class LeaseAttrsJson {
     }
     JsonNode root;
     try {
-      root = MAPPER.readTree(json);
+      root = JsonTrees.read(json);
     } catch (JsonProcessingException e) {
       throw new IllegalArgumentException("lease value is not valid JSON: " + e.getOriginalMessage(), e);
     }

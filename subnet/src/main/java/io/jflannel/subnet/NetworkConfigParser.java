@@ -1,10 +1,7 @@
 package io.jflannel.subnet;
 
-import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.math.BigInteger;
 import java.net.Inet4Address;
@@ -27,10 +24,6 @@ public final class NetworkConfigParser {
 
   /** The backend used when the config has no {@code Backend} (flannel's documented default). */
   public static final String DEFAULT_BACKEND = "vxlan";
-
-  private static final ObjectMapper MAPPER = new ObjectMapper()
-      .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
-      .enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION);
 
   private static final Set<String> KNOWN_KEYS = Set.of(
       "network", "ipv6network", "enableipv4", "enableipv6", "enablenftables",
@@ -77,7 +70,7 @@ public final class NetworkConfigParser {
     }
     JsonNode root;
     try {
-      root = MAPPER.readTree(json);
+      root = JsonTrees.read(json);
     } catch (JsonProcessingException e) {
       // Some failures (nesting too deep, document too long) come without a location.
       var at = e.getLocation();
@@ -310,7 +303,7 @@ public final class NetworkConfigParser {
   private static NetworkConfig.BackendConfig backend(JsonObjectView obj) throws ConfigException {
     if (!obj.has("Backend")) {
       LOG.info("network config has no Backend; using the documented default type \"{}\"", DEFAULT_BACKEND);
-      ObjectNode options = MAPPER.createObjectNode();
+      ObjectNode options = JsonTrees.object();
       options.put("Type", DEFAULT_BACKEND);
       return new NetworkConfig.BackendConfig(DEFAULT_BACKEND, options);
     }
