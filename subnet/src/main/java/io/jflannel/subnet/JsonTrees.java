@@ -9,11 +9,13 @@ import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.core.StreamReadFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ContainerNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.io.Writer;
+import java.util.ArrayDeque;
 import java.util.Iterator;
 import java.util.Map;
 
@@ -44,7 +46,7 @@ final class JsonTrees {
       if (first == null) {
         return null;
       }
-      JsonNode root = value(p, first);
+      JsonNode root = tree(p, first);
       JsonToken after = p.nextToken();
       if (after != null) {
         throw new JsonParseException(p, "Trailing token (" + after + ") found after the document's value");
@@ -62,22 +64,53 @@ final class JsonTrees {
     return NODES.objectNode();
   }
 
-  private static JsonNode value(JsonParser p, JsonToken t) throws IOException {
+  /**
+   * Builds the value starting at {@code t} with an explicit stack of open containers, not by
+   * recursion: the daemon's threads have 256 KB stacks, and the parser allows 1,000 levels.
+   */
+  private static JsonNode tree(JsonParser p, JsonToken t) throws IOException {
+    ArrayDeque<ContainerNode<?>> open = new ArrayDeque<>();
+    JsonNode root = null;
+    String field = null;
+    do {
+      JsonNode made;
+      switch (t) {
+        case FIELD_NAME:
+          field = p.currentName();
+          continue;
+        case END_OBJECT:
+        case END_ARRAY:
+          open.pop();
+          continue;
+        case START_OBJECT:
+          made = NODES.objectNode();
+          break;
+        case START_ARRAY:
+          made = NODES.arrayNode();
+          break;
+        default:
+          made = scalar(p, t);
+      }
+      ContainerNode<?> parent = open.peek();
+      if (parent == null) {
+        root = made;
+      } else if (parent instanceof ObjectNode o) {
+        o.set(field, made);
+      } else {
+        ((ArrayNode) parent).add(made);
+      }
+      if (made instanceof ContainerNode<?> c) {
+        open.push(c);
+      }
+    } while (!open.isEmpty() && (t = p.nextToken()) != null);
+    if (!open.isEmpty()) {
+      throw new JsonParseException(p, "Unexpected end of input inside " + (open.size()) + " open containers");
+    }
+    return root;
+  }
+
+  private static JsonNode scalar(JsonParser p, JsonToken t) throws IOException {
     switch (t) {
-      case START_OBJECT: {
-        ObjectNode o = NODES.objectNode();
-        for (String name = p.nextFieldName(); name != null; name = p.nextFieldName()) {
-          o.set(name, value(p, p.nextToken()));
-        }
-        return o;
-      }
-      case START_ARRAY: {
-        ArrayNode a = NODES.arrayNode();
-        for (JsonToken e = p.nextToken(); e != JsonToken.END_ARRAY; e = p.nextToken()) {
-          a.add(value(p, e));
-        }
-        return a;
-      }
       case VALUE_STRING:
         return NODES.textNode(p.getText());
       case VALUE_NUMBER_INT:

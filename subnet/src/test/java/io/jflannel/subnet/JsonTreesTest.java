@@ -3,6 +3,7 @@ package io.jflannel.subnet;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
@@ -74,5 +75,36 @@ class JsonTreesTest {
   @Test
   void blankTextHasNoValue() throws Exception {
     assertNull(JsonTrees.read("   "));
+  }
+
+  /** Runs {@code r} on a thread with the daemon's 256 KB stack (launcher flag -Xss256k). */
+  private static Throwable onSmallStack(java.util.concurrent.Callable<?> r) throws Exception {
+    Throwable[] thrown = new Throwable[1];
+    Thread t = new Thread(null, () -> {
+      try {
+        r.call();
+      } catch (Throwable e) {
+        thrown[0] = e;
+      }
+    }, "small-stack", 256 * 1024);
+    t.start();
+    t.join();
+    return thrown[0];
+  }
+
+  @Test
+  void deepNestingIsRefusedWithoutOverflowingASmallStack() throws Exception {
+    String deep = "{\"a\":" + "[".repeat(50_000) + "]".repeat(50_000) + "}";
+    Throwable t = onSmallStack(() -> JsonTrees.read(deep));
+    assertTrue(t instanceof JsonProcessingException, "got " + t);
+    assertTrue(t.getMessage().contains("nesting depth"), t.getMessage());
+  }
+
+  @Test
+  void nestingTheParserAllowsIsBuiltOnASmallStack() throws Exception {
+    String json = "[".repeat(999) + "1" + "]".repeat(999);
+    JsonNode[] got = new JsonNode[1];
+    assertNull(onSmallStack(() -> got[0] = JsonTrees.read(json)));
+    assertEquals(REFERENCE.readTree(json), got[0]);
   }
 }
