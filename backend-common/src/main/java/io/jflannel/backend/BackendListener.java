@@ -4,7 +4,7 @@ import java.time.Duration;
 
 /**
  * Metrics hooks of a backend. Every method has a no-op default; the daemon adapts them to
- * micrometer meters. Called from the reconciling thread: implementations must be quick.
+ * Prometheus metrics. Called from the reconciling thread: implementations must be quick.
  */
 public interface BackendListener {
 

@@ -1,116 +1,143 @@
 package io.jflannel.daemon.metrics;
 
-import io.micrometer.core.instrument.Counter;
-import io.micrometer.core.instrument.Gauge;
-import io.micrometer.core.instrument.Timer;
-import io.micrometer.prometheusmetrics.PrometheusConfig;
-import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.prometheus.metrics.config.EscapingScheme;
+import io.prometheus.metrics.core.metrics.Counter;
+import io.prometheus.metrics.core.metrics.Gauge;
+import io.prometheus.metrics.core.metrics.Histogram;
+import io.prometheus.metrics.core.metrics.Info;
+import io.prometheus.metrics.expositionformats.PrometheusTextFormatWriter;
+import io.prometheus.metrics.model.registry.PrometheusRegistry;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
-import java.util.Map;
+import java.util.List;
 import java.util.Objects;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.function.LongSupplier;
 
 /**
- * {@link Metrics} on a micrometer {@link PrometheusMeterRegistry}. Meter names use
- * micrometer's dotted form; the registry renders them as {@code flannel_...} with the usual
- * Prometheus suffixes ({@code _total}, {@code _seconds}).
+ * {@link Metrics} on the Prometheus Java client's own registry (docs/decisions/0502, 0836),
+ * rendered in the Prometheus text format. Counters get the {@code _total} suffix from the
+ * client; the latency histogram has fixed buckets from 1 ms to 30 s. No metric samples
+ * exemplars: the client's exemplar sampler looks for an OpenTelemetry span through a module the
+ * build leaves out.
  */
 public final class FlannelMetrics implements Metrics {
-  private final PrometheusMeterRegistry registry;
-  private final Map<String, AtomicInteger> peers = new ConcurrentHashMap<>();
-  private final java.util.List<Object> functionState = new java.util.concurrent.CopyOnWriteArrayList<>();
+  /** Upper bounds of {@code flannel_programming_latency_seconds}, 1 ms to 30 s. */
+  static final double[] LATENCY_BOUNDS = {
+      0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30};
+  private static final String MALFORMED = "malformed";
+
+  private final PrometheusRegistry registry = new PrometheusRegistry();
+  private final PrometheusTextFormatWriter writer = PrometheusTextFormatWriter.create();
+  private final Gauge peers;
+  private final Histogram latency;
+  private final Counter netlinkErrors;
+  private final Counter resyncs;
+  private final Counter repairs;
+  private final Counter renewals;
+  private final Counter rejected;
+  private final List<LongSupplier> malformedSources = new CopyOnWriteArrayList<>();
+  private long malformedCounted; // guarded by this
 
   /** A fresh registry, with {@code flannel_build_info{version}} set to 1. */
   public FlannelMetrics(String version) {
     Objects.requireNonNull(version, "version");
-    this.registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
-    Gauge.builder("flannel.build.info", () -> 1)
-        .description("jflannel build information; the value is always 1")
-        .tag("version", version)
+    Info.builder().name("flannel_build_info")
+        .help("jflannel build information; the value is always 1")
+        .labelNames("version")
+        .register(registry)
+        .addLabelValues(version);
+    peers = Gauge.builder().name("flannel_peers")
+        .help("Peers currently programmed, by backend")
+        .labelNames("backend")
+        .withoutExemplars()
         .register(registry);
+    latency = Histogram.builder().name("flannel_programming_latency_seconds")
+        .help("Time to program one change into the kernel")
+        .labelNames("backend")
+        .classicOnly()
+        .classicUpperBounds(LATENCY_BOUNDS)
+        .withoutExemplars()
+        .register(registry);
+    netlinkErrors = counter("flannel_netlink_errors", "Failed netlink requests, by errno", "errno");
+    resyncs = counter("flannel_resyncs", "Periodic state checks, by kind", "kind");
+    repairs = counter("flannel_repairs", "Drift found and repaired, by kind", "kind");
+    renewals = counter("flannel_lease_renewals", "Subnet lease renewals, by result", "result");
+    rejected = counter("flannel_rejected_peers", "Peer leases refused, by reason", "reason");
+  }
+
+  private Counter counter(String name, String help, String label) {
+    return Counter.builder().name(name).help(help).labelNames(label).withoutExemplars().register(registry);
   }
 
   /** The current metrics in the Prometheus text exposition format. */
   public String scrape() {
-    return registry.scrape();
-  }
-
-  /** The underlying registry, for binding further meters (JVM, process). */
-  public PrometheusMeterRegistry registry() {
-    return registry;
+    countMalformed();
+    ByteArrayOutputStream out = new ByteArrayOutputStream(8192);
+    try {
+      writer.write(out, registry.scrape(), EscapingScheme.UNDERSCORE_ESCAPING);
+    } catch (IOException e) {
+      throw new UncheckedIOException("rendering metrics", e); // a byte array stream does not fail
+    }
+    return out.toString(StandardCharsets.UTF_8);
   }
 
   @Override
   public void peers(String backend, int count) {
-    peers.computeIfAbsent(backend, b -> {
-      AtomicInteger value = new AtomicInteger();
-      Gauge.builder("flannel.peers", value, AtomicInteger::get)
-          .description("Peers currently programmed, by backend")
-          .tag("backend", b)
-          .register(registry);
-      return value;
-    }).set(count);
+    peers.labelValues(backend).set(count);
   }
 
   @Override
   public void programmingLatency(String backend, Duration elapsed) {
-    Timer.builder("flannel.programming.latency")
-        .description("Time to program one change into the kernel")
-        .tag("backend", backend)
-        .publishPercentileHistogram()
-        .minimumExpectedValue(Duration.ofMillis(1))
-        .maximumExpectedValue(Duration.ofSeconds(30))
-        .register(registry)
-        .record(elapsed);
+    latency.labelValues(backend).observe(elapsed.toNanos() / 1e9);
   }
 
   @Override
   public void netlinkError(String errno) {
-    count("flannel.netlink.errors", "Failed netlink requests, by errno", "errno", errno);
+    netlinkErrors.labelValues(errno).inc();
   }
 
   @Override
   public void resync(String kind) {
-    count("flannel.resyncs", "Periodic state checks, by kind", "kind", kind);
+    resyncs.labelValues(kind).inc();
   }
 
   @Override
   public void repair(String kind, int objects) {
-    count("flannel.repairs", "Drift found and repaired, by kind", "kind", kind, objects);
+    repairs.labelValues(kind).inc(objects);
   }
 
   @Override
   public void leaseRenewal(boolean success) {
-    count("flannel.lease.renewals", "Subnet lease renewals, by result", "result",
-        success ? "success" : "failure");
+    renewals.labelValues(success ? "success" : "failure").inc();
   }
 
   @Override
   public void rejectedPeer(String reason) {
-    count("flannel.rejected.peers", "Peer leases refused, by reason", "reason", reason);
+    rejected.labelValues(reason).inc();
   }
 
   /**
    * Exposes peer data the store could not parse as
-   * {@code flannel_rejected_peers_total{reason="malformed"}}, read from {@code source} at
-   * each scrape.
+   * {@code flannel_rejected_peers_total{reason="malformed"}}: {@code source} is a running
+   * count, read at each scrape and added to the counter by its growth since the last one.
    */
-  public void malformedPeers(java.util.function.LongSupplier source) {
-    io.micrometer.core.instrument.FunctionCounter.builder("flannel.rejected.peers", source,
-            s -> (double) s.getAsLong())
-        .description("Peer leases refused, by reason")
-        .tag("reason", "malformed")
-        .register(registry);
-    // micrometer holds function state weakly; without this the lambda is collected and reads 0
-    functionState.add(source);
+  public void malformedPeers(LongSupplier source) {
+    malformedSources.add(Objects.requireNonNull(source, "source"));
+    rejected.initLabelValues(MALFORMED);
   }
 
-  private void count(String name, String description, String tag, String value) {
-    count(name, description, tag, value, 1);
-  }
-
-  private void count(String name, String description, String tag, String value, double amount) {
-    Counter.builder(name).description(description).tag(tag, value).register(registry).increment(amount);
+  private synchronized void countMalformed() {
+    long total = 0;
+    for (LongSupplier s : malformedSources) {
+      total += s.getAsLong();
+    }
+    if (total > malformedCounted) {
+      rejected.labelValues(MALFORMED).inc(total - malformedCounted);
+    }
+    malformedCounted = total; // a source that starts over (a new store) counts on from there
   }
 }

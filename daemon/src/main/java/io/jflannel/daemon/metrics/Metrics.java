@@ -4,7 +4,7 @@ import java.time.Duration;
 
 /**
  * What flanneld's parts report for {@code /metrics}. A plain interface with domain verbs, so
- * backends and the rule engine depend on neither micrometer nor the HTTP server; the
+ * backends and the rule engine depend on neither the metrics library nor the HTTP server; the
  * Prometheus-backed implementation is {@link FlannelMetrics}. Implementations are thread-safe.
  */
 public interface Metrics {

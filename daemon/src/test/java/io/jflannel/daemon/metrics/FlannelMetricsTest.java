@@ -55,4 +55,20 @@ class FlannelMetricsTest {
     assertTrue(m.scrape().contains("flannel_programming_latency_seconds_sum{backend=\"host-gw\"} 0.25"),
         m.scrape());
   }
+
+  @Test
+  void latencyBucketsSpanOneMillisecondToThirtySeconds() {
+    FlannelMetrics m = new FlannelMetrics("0.1.0");
+    m.programmingLatency("vxlan", Duration.ofMillis(3));
+    m.programmingLatency("vxlan", Duration.ofSeconds(20));
+    String text = m.scrape();
+    for (String expected : List.of(
+        "flannel_programming_latency_seconds_bucket{backend=\"vxlan\",le=\"0.001\"} 0",
+        "flannel_programming_latency_seconds_bucket{backend=\"vxlan\",le=\"0.005\"} 1",
+        "flannel_programming_latency_seconds_bucket{backend=\"vxlan\",le=\"10.0\"} 1",
+        "flannel_programming_latency_seconds_bucket{backend=\"vxlan\",le=\"30.0\"} 2")) {
+      assertTrue(text.contains(expected), () -> "missing " + expected + " in\n" + text);
+    }
+    assertFalse(text.contains("_created"), text);
+  }
 }

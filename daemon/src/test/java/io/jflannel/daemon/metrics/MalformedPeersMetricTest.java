@@ -23,4 +23,17 @@ class MalformedPeersMetricTest {
     assertTrue(text.contains("flannel_rejected_peers_total{reason=\"malformed\"} 3.0"), text);
     assertTrue(text.contains("flannel_rejected_peers_total{reason=\"subnet_outside_network\"} 1.0"), text);
   }
+
+  @Test
+  void repeatedScrapesDoNotCountTwice() {
+    FlannelMetrics m = new FlannelMetrics("test");
+    AtomicLong skipped = new AtomicLong();
+    m.malformedPeers(skipped::get);
+    assertTrue(m.scrape().contains("flannel_rejected_peers_total{reason=\"malformed\"} 0.0"), m.scrape());
+    skipped.set(3);
+    m.scrape();
+    assertTrue(m.scrape().contains("flannel_rejected_peers_total{reason=\"malformed\"} 3.0"), m.scrape());
+    skipped.set(5);
+    assertTrue(m.scrape().contains("flannel_rejected_peers_total{reason=\"malformed\"} 5.0"), m.scrape());
+  }
 }
