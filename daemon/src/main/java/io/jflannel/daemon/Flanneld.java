@@ -50,8 +50,9 @@ public final class Flanneld {
     } catch (FatalException e) {
       System.err.println("flanneld: " + e.getMessage());
       return 1;
-    } catch (RuntimeException e) {
-      // A path nobody anticipated: still one line and status 1 (the trace only at -v).
+    } catch (RuntimeException | Error e) {
+      // A path nobody anticipated, or a broken install (a class missing from lib/): still one
+      // line and status 1 (the trace only at -v), and an exit even while other threads run.
       LoggerFactory.getLogger(Flanneld.class).debug("unexpected failure", e);
       System.err.println("flanneld: unexpected error: " + e);
       return 1;

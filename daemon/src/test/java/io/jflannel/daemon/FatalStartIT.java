@@ -52,7 +52,11 @@ class FatalStartIT {
   }
 
   Result run(String... args) throws IOException, InterruptedException {
-    List<String> cmd = new ArrayList<>(List.of("ip", "netns", "exec", ns.name(), LAUNCHER.toString()));
+    return runWith(LAUNCHER, args);
+  }
+
+  Result runWith(Path launcher, String... args) throws IOException, InterruptedException {
+    List<String> cmd = new ArrayList<>(List.of("ip", "netns", "exec", ns.name(), launcher.toString()));
     cmd.addAll(List.of(args));
     Path err = dir.resolve("err");
     ProcessBuilder pb = new ProcessBuilder(cmd).redirectOutput(ProcessBuilder.Redirect.DISCARD)
@@ -87,6 +91,32 @@ class FatalStartIT {
     } catch (IOException e) {
       throw new IllegalStateException(e);
     }
+  }
+
+  @Test
+  void aClassMissingFromTheInstallIsOneLineAndAnExit() throws Exception {
+    // A broken install: the packaged launcher and jars, without fabric8's client API. Kube
+    // mode then fails with a NoClassDefFoundError while other threads already run.
+    Path broken = dir.resolve("broken");
+    Files.createDirectories(broken.resolve("lib"));
+    Files.copy(LAUNCHER, broken.resolve("flanneld"));
+    Path packaged = LAUNCHER.getParent();
+    Files.createSymbolicLink(broken.resolve("jflannel-daemon.jar"), packaged.resolve("jflannel-daemon.jar"));
+    int linked = 0;
+    try (var jars = Files.list(packaged.resolve("lib"))) {
+      for (Path jar : jars.toList()) {
+        if (!jar.getFileName().toString().startsWith("kubernetes-client-api-")) {
+          Files.createSymbolicLink(broken.resolve("lib").resolve(jar.getFileName()), jar);
+          linked++;
+        }
+      }
+    }
+    assertTrue(linked > 50, "only " + linked + " jars next to " + LAUNCHER);
+    Result r = runWith(broken.resolve("flanneld"), kube(netConf("{\"Network\": \"10.244.0.0/16\"}")));
+    assertEquals(1, r.status(), r.stderr());
+    String line = r.fatalLine();
+    assertTrue(line.startsWith("flanneld: unexpected error: java.lang.NoClassDefFoundError"), line);
+    assertTrue(line.contains("io/fabric8/kubernetes/client"), line);
   }
 
   @Test

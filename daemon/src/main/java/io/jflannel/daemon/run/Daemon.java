@@ -128,7 +128,9 @@ public final class Daemon implements AutoCloseable {
         SubnetManager m = subnetManager(previous.orElse(null), storeOwned);
         storeOwned.push(m);
         store.complete(new Store(m, networkConfig(m)));
-      } catch (FatalException | RuntimeException e) {
+      } catch (Throwable e) {
+        // Errors too (a class missing from a broken install): a future left incomplete would
+        // leave start() waiting for good.
         store.completeExceptionally(e);
       }
     }, "jfl-store-init");
@@ -239,6 +241,9 @@ public final class Daemon implements AutoCloseable {
     } catch (java.util.concurrent.CompletionException e) {
       if (e.getCause() instanceof FatalException f) {
         throw f;
+      }
+      if (e.getCause() instanceof Error err) {
+        throw err;
       }
       throw e.getCause() instanceof RuntimeException r ? r : e;
     } finally {
