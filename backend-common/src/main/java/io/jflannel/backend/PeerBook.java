@@ -32,7 +32,8 @@ public final class PeerBook {
   /**
    * Accepted subnets as disjoint address ranges keyed by their first address. Peers passed
    * {@link PeerValidator#checkAlone}, so their subnets are IPv4 and fit a long (16 bytes a
-   * boxed key instead of two BigIntegers of about 60 each, decision 0833).
+   * boxed key instead of two BigIntegers of about 60 each, decision 0833); AddressRange computes
+   * them, the book keeps only the numbers.
    */
   private final TreeMap<Long, Held> ranges = new TreeMap<>();
   private final Map<String, Held> heldByKey = new HashMap<>();
@@ -131,8 +132,9 @@ public final class PeerBook {
       return false;
     }
     String claimed = validator.claim(peer);
-    long first = firstAddress(peer.subnet());
-    long last = first + (1L << (32 - peer.subnet().prefixLength())) - 1;
+    AddressRange range = AddressRange.of(peer.subnet()); // IPv4 after checkAlone: fits a long
+    long first = range.first().longValueExact();
+    long last = range.last().longValueExact();
     Map.Entry<Long, Held> below = ranges.floorEntry(last);
     if (below != null && below.getValue().last() >= first) {
       Held other = below.getValue();
@@ -169,17 +171,6 @@ public final class PeerBook {
     accepted.remove(key);
     dirty.add(key);
     return true;
-  }
-
-  /** The network address of an IPv4 prefix as an unsigned number (host bits cleared). */
-  static long firstAddress(IpNet v4) {
-    byte[] a = v4.address().getAddress();
-    if (a.length != 4) {
-      throw new IllegalArgumentException("not an IPv4 prefix: " + v4);
-    }
-    long v = ((a[0] & 0xffL) << 24) | ((a[1] & 0xffL) << 16) | ((a[2] & 0xffL) << 8) | (a[3] & 0xffL);
-    int host = 32 - v4.prefixLength();
-    return v >>> host << host;
   }
 
   /** Same subnets and attributes: what the dataplane depends on (a renewal changes neither). */

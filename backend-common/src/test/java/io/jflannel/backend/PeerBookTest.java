@@ -184,12 +184,17 @@ class PeerBookTest {
     assertEquals("subnet 10.244.2.0/24 overlaps 10.244.2.0/23 of peer 10.244.2.0-23",
         book.rejected().get(a.key()).detail());
   }
+  /** The first address as the book keys its ranges. */
+  private static long first(String cidr) {
+    return AddressRange.of(IpNet.parse(cidr)).first().longValueExact();
+  }
+
   @Test
   void rangesAreUnsignedIpv4Numbers() {
-    assertEquals(0xC8000000L, PeerBook.firstAddress(IpNet.parse("200.0.0.0/8")));
-    assertEquals(0xFFFFFF00L, PeerBook.firstAddress(IpNet.parse("255.255.255.7/24")));
-    assertEquals(0L, PeerBook.firstAddress(IpNet.parse("10.1.2.3/0")));
-    assertEquals(0x0A010203L, PeerBook.firstAddress(IpNet.parse("10.1.2.3/32")));
+    assertEquals(0xC8000000L, first("200.0.0.0/8"));
+    assertEquals(0xFFFFFF00L, first("255.255.255.7/24"));
+    assertEquals(0L, first("10.1.2.3/0"));
+    assertEquals(0x0A010203L, first("10.1.2.3/32"));
   }
 
   @Test
