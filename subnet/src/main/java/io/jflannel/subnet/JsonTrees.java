@@ -13,6 +13,7 @@ import com.fasterxml.jackson.databind.node.ContainerNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
+import java.io.StringWriter;
 import java.io.UncheckedIOException;
 import java.io.Writer;
 import java.util.ArrayDeque;
@@ -21,12 +22,12 @@ import java.util.Map;
 
 /**
  * JSON text to Jackson trees and back through Jackson's streaming parser and generator, for
- * the network config and the etcd lease values. The result is the tree an {@code ObjectMapper}
+ * the network config, the etcd lease values and the kube backend-data annotations. The result is the tree an {@code ObjectMapper}
  * with {@code FAIL_ON_TRAILING_TOKENS} and {@code STRICT_DUPLICATE_DETECTION} reads, without
  * loading the mapper: its serializer, deserializer and introspection machinery is about 300
  * classes an etcd-mode daemon keeps loaded for good (docs/decisions/0835).
  */
-final class JsonTrees {
+public final class JsonTrees {
   private static final JsonFactory FACTORY = JsonFactory.builder()
       .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION)
       .build();
@@ -40,7 +41,7 @@ final class JsonTrees {
    * @return its tree, or null when the text holds no value (only white space)
    * @throws JsonProcessingException for malformed JSON, duplicate keys, or anything after the value
    */
-  static JsonNode read(String json) throws JsonProcessingException {
+  public static JsonNode read(String json) throws JsonProcessingException {
     try (JsonParser p = FACTORY.createParser(json)) {
       JsonToken first = p.nextToken();
       if (first == null) {
@@ -57,11 +58,6 @@ final class JsonTrees {
     } catch (IOException e) {
       throw new UncheckedIOException("reading JSON from a String", e); // a String reader does not fail
     }
-  }
-
-  /** A new, empty object node. */
-  static ObjectNode object() {
-    return NODES.objectNode();
   }
 
   /**
@@ -138,6 +134,17 @@ final class JsonTrees {
   /** A generator writing compact JSON to {@code out}. */
   static JsonGenerator generator(Writer out) throws IOException {
     return FACTORY.createGenerator(out);
+  }
+
+  /** {@code node} as compact JSON text. */
+  public static String text(JsonNode node) {
+    StringWriter out = new StringWriter();
+    try (JsonGenerator g = generator(out)) {
+      write(g, node);
+    } catch (IOException e) {
+      throw new UncheckedIOException("writing JSON to a String", e); // a StringWriter does not fail
+    }
+    return out.toString();
   }
 
   /** Writes {@code node} (objects, arrays, strings, numbers, booleans, null) to {@code g}. */

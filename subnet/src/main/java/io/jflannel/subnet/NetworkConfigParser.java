@@ -2,6 +2,7 @@ package io.jflannel.subnet;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.math.BigInteger;
 import java.net.Inet4Address;
@@ -303,7 +304,7 @@ public final class NetworkConfigParser {
   private static NetworkConfig.BackendConfig backend(JsonObjectView obj) throws ConfigException {
     if (!obj.has("Backend")) {
       LOG.info("network config has no Backend; using the documented default type \"{}\"", DEFAULT_BACKEND);
-      ObjectNode options = JsonTrees.object();
+      ObjectNode options = JsonNodeFactory.instance.objectNode();
       options.put("Type", DEFAULT_BACKEND);
       return new NetworkConfig.BackendConfig(DEFAULT_BACKEND, options);
     }

@@ -2,8 +2,8 @@ package io.jflannel.subnet.kube;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import io.jflannel.subnet.IpNet;
+import io.jflannel.subnet.JsonTrees;
 import io.jflannel.subnet.Lease;
 import io.jflannel.subnet.LeaseAttrs;
 import java.net.InetAddress;
@@ -28,11 +28,6 @@ final class PeerReader {
 
   /** The node claims to be a peer but a field is unusable; {@code field} names it. */
   record Malformed(String field, String problem) implements Reading {}
-
-  // Same strictness as etcd lease values: `{...} junk` or a repeated key is malformed.
-  private static final ObjectMapper JSON = new ObjectMapper()
-      .enable(com.fasterxml.jackson.databind.DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
-      .enable(com.fasterxml.jackson.core.JsonParser.Feature.STRICT_DUPLICATE_DETECTION);
 
   private final AnnotationKeys keys;
   private final boolean ipv4;
@@ -130,8 +125,8 @@ final class PeerReader {
       throw new IllegalArgumentException("missing");
     }
     try {
-      JsonNode n = JSON.readTree(text);
-      if (n == null || n.isMissingNode()) {
+      JsonNode n = JsonTrees.read(text); // as strict as etcd lease values
+      if (n == null) {
         throw new IllegalArgumentException("empty, expected JSON");
       }
       return n;
@@ -146,11 +141,7 @@ final class PeerReader {
     if (data == null) {
       return "null";
     }
-    try {
-      return JSON.writeValueAsString(data);
-    } catch (JsonProcessingException e) {
-      throw new IllegalStateException("cannot render backend data " + data, e);
-    }
+    return JsonTrees.text(data);
   }
 
   private static String abbreviate(String text) {
