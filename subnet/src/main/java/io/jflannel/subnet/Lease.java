@@ -35,11 +35,18 @@ public final class Lease {
     this.ipv6Subnet = ipv6Subnet;
     this.attrs = attrs;
     this.expiration = expiration;
+    this.key = key(subnet, ipv6Subnet);
+  }
+
+  /**
+   * The etcd key form of a lease's subnets, {@code 10.5.52.0-24},
+   * {@code 10.5.52.0-24&fc00:0:0:1::-64} or {@code fc00:0:0:1::-64}; at least one is non-null.
+   */
+  public static String key(IpNet subnet, IpNet ipv6Subnet) {
     if (subnet != null && ipv6Subnet != null) {
-      this.key = subnet.toKey() + "&" + ipv6Subnet.toKey();
-    } else {
-      this.key = subnet != null ? subnet.toKey() : ipv6Subnet.toKey();
+      return subnet.toKey() + "&" + ipv6Subnet.toKey();
     }
+    return subnet != null ? subnet.toKey() : ipv6Subnet.toKey();
   }
 
   /** The IPv4 subnet, or null when IPv4 is disabled. */
@@ -63,9 +70,8 @@ public final class Lease {
   }
 
   /**
-   * The key identifying this lease among peers: the etcd key form of its subnets,
-   * {@code 10.5.52.0-24}, {@code 10.5.52.0-24&fc00:0:0:1::-64} or {@code fc00:0:0:1::-64}.
-   * The same String instance on every call.
+   * The key identifying this lease among peers, {@link #key(IpNet, IpNet)} of its subnets;
+   * the same String instance on every call.
    */
   public String key() {
     return key;

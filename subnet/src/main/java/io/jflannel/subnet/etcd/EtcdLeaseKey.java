@@ -1,6 +1,7 @@
 package io.jflannel.subnet.etcd;
 
 import io.jflannel.subnet.IpNet;
+import io.jflannel.subnet.Lease;
 
 /**
  * The last segment of a lease key, {@code 10.5.52.0-24}, {@code fc00:0:0:1::-64} or
@@ -56,9 +57,6 @@ public record EtcdLeaseKey(IpNet subnet, IpNet ipv6Subnet) {
   /** The key segment, as upstream writes it. */
   @Override
   public String toString() {
-    if (subnet != null && ipv6Subnet != null) {
-      return subnet.toKey() + "&" + ipv6Subnet.toKey();
-    }
-    return subnet != null ? subnet.toKey() : ipv6Subnet.toKey();
+    return Lease.key(subnet, ipv6Subnet);
   }
 }
