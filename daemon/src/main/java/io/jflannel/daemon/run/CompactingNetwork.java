@@ -23,8 +23,11 @@ import org.slf4j.LoggerFactory;
  * and a committed heap at least {@link #GROWTH_BYTES} above what the previous collection left.
  */
 final class CompactingNetwork implements Network {
-  /** Heap growth since the last collection that is worth giving back. */
-  static final long GROWTH_BYTES = 2L << 20;
+  /**
+   * Heap growth since the last collection that is worth giving back: 1 MiB, an eighth of the
+   * young generation (decision 0837; 2 MiB before, which let a storm's 1.8 MiB stay).
+   */
+  static final long GROWTH_BYTES = 1L << 20;
 
   private static final Logger LOG = LoggerFactory.getLogger(CompactingNetwork.class);
 

@@ -73,8 +73,11 @@ import org.slf4j.LoggerFactory;
 public final class Daemon implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(Daemon.class);
   private static final Duration RENEW_RETRY = Duration.ofMinutes(1);
-  /** How long peers must rest after a burst before the heap is compacted (decision 0832). */
-  private static final Duration COMPACT_AFTER_QUIET = Duration.ofSeconds(10);
+  /**
+   * How long peers must rest after a burst before the heap is compacted (decisions 0832 and
+   * 0837). A steady stream of changes keeps deferring it; the growth threshold bounds it.
+   */
+  private static final Duration COMPACT_AFTER_QUIET = Duration.ofSeconds(3);
   /** Peer changes delivered together beyond this many are logged as one summary line. */
   static final int PEER_LOG_BATCH = 32;
 
