@@ -26,7 +26,11 @@ import java.util.TreeMap;
  */
 public final class PeerBook {
   private final PeerValidator validator;
-  private final Map<String, Lease> desired = new HashMap<>();
+  /**
+   * The desired peers of the last update: the caller's map itself when it is immutable (the
+   * reconciler's is), so the book holds no second copy of every peer (decision 0837).
+   */
+  private Map<String, Lease> desired = Map.of();
   private final Map<String, Lease> accepted = new LinkedHashMap<>();
   private final Map<String, Rejection> rejected = new LinkedHashMap<>();
   /**
@@ -82,6 +86,7 @@ public final class PeerBook {
         }
       }
     }
+    desired = Map.copyOf(next); // no copy when next is immutable
     if (changed.isEmpty() && removed.isEmpty()) {
       return Set.of();
     }
@@ -92,7 +97,6 @@ public final class PeerBook {
       released |= release(key, dirty);
       rejected.remove(key);
       lostToPeer.remove(key);
-      desired.remove(key);
     }
     for (String key : changed) {
       if (release(key, dirty)) {
@@ -101,7 +105,6 @@ public final class PeerBook {
       }
       rejected.remove(key);
       lostToPeer.remove(key);
-      desired.put(key, next.get(key));
     }
     Set<String> candidates = new HashSet<>(changed);
     if (released) {

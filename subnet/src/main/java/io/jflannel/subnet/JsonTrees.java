@@ -18,6 +18,7 @@ import java.io.UncheckedIOException;
 import java.io.Writer;
 import java.util.ArrayDeque;
 import java.util.Iterator;
+import java.util.LinkedHashMap;
 import java.util.Map;
 
 /**
@@ -79,7 +80,9 @@ public final class JsonTrees {
           open.pop();
           continue;
         case START_OBJECT:
-          made = NODES.objectNode();
+          // Lease objects have two or three fields: a 4-slot table instead of the default 16,
+          // 48 bytes less for every peer's backend data (larger objects grow as usual).
+          made = new ObjectNode(NODES, new LinkedHashMap<>(4));
           break;
         case START_ARRAY:
           made = NODES.arrayNode();
