@@ -182,8 +182,10 @@ public final class DaemonBench {
     String heap = BenchNode.run("jcmd", Long.toString(pid), "GC.heap_info").lines()
         .filter(l -> l.contains("total") || l.contains("Metaspace") || l.contains("class space"))
         .map(String::strip).reduce((a, b) -> a + " | " + b).orElse("?");
-    System.out.printf(Locale.ROOT, "%-28s RSS %6.1f MiB (%s; target <= 96 MiB: %s); heap: %s%n", when, rss / 1024.0,
-        BenchNode.rssSplit(pid), rss <= 96 * 1024 ? "MET" : "NOT MET", heap);
+    String code = BenchNode.run("jcmd", Long.toString(pid), "Compiler.codecache").lines()
+        .filter(l -> l.startsWith("CodeCache:")).map(l -> l.replaceAll(".* used=(\\d+Kb).*", "$1")).findFirst().orElse("?");
+    System.out.printf(Locale.ROOT, "%-28s RSS %6.1f MiB (%s; target <= 96 MiB: %s); code cache %s; heap: %s%n", when,
+        rss / 1024.0, BenchNode.rssSplit(pid), rss <= 96 * 1024 ? "MET" : "NOT MET", code, heap);
     if (System.getenv("BENCH_NMT") != null) { // needs -XX:NativeMemoryTracking=summary in BENCH_JAVA_OPTS
       BenchNode.run("jcmd", Long.toString(pid), "VM.native_memory", "summary", "scale=MB").lines()
           .filter(l -> l.contains("committed=") && l.startsWith("-") || l.startsWith("Total"))
