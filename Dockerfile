@@ -3,7 +3,8 @@
 # Layout and choices: docs/decisions/0650-container-image.md. Build from the repository root:
 #   docker build -t ghcr.io/jflannel/jflannel:v0.1.0 .
 
-# 1. Build the daemon: its jar, its runtime dependencies (lib/) and its launcher script.
+# 1. Build the daemon: its jar, its runtime dependencies (lib/, with lib/etcd/ and lib/kube/ for
+#    the libraries of one subnet store only) and its launcher script.
 FROM maven:3.9-eclipse-temurin-17 AS build
 WORKDIR /src
 COPY . .

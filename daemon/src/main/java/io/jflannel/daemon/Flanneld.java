@@ -35,6 +35,11 @@ public final class Flanneld {
       System.exit(exit.status());
     }
     FlanneldOptions options = ((CommandLineOutcome.Start) outcome).options();
+    String mismatch = ClassPathStore.mismatch(System.getProperty(ClassPathStore.PROPERTY), options.kube().enabled());
+    if (mismatch != null) {
+      System.err.println(mismatch);
+      System.exit(1);
+    }
     setVerbosity(options.verbosity());
     System.exit(run(options));
   }

@@ -103,10 +103,13 @@ class FatalStartIT {
     Path packaged = LAUNCHER.getParent();
     Files.createSymbolicLink(broken.resolve("jflannel-daemon.jar"), packaged.resolve("jflannel-daemon.jar"));
     int linked = 0;
-    try (var jars = Files.list(packaged.resolve("lib"))) {
-      for (Path jar : jars.toList()) {
+    Path lib = packaged.resolve("lib"); // lib/ and its store directories lib/etcd/, lib/kube/
+    try (var jars = Files.walk(lib)) {
+      for (Path jar : jars.filter(Files::isRegularFile).toList()) {
         if (!jar.getFileName().toString().startsWith("kubernetes-client-api-")) {
-          Files.createSymbolicLink(broken.resolve("lib").resolve(jar.getFileName()), jar);
+          Path link = broken.resolve("lib").resolve(lib.relativize(jar));
+          Files.createDirectories(link.getParent());
+          Files.createSymbolicLink(link, jar);
           linked++;
         }
       }

@@ -1,6 +1,7 @@
 package io.jflannel.daemon;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
@@ -83,6 +84,27 @@ class LauncherIT {
   }
 
   @Test
+  void eachStoreGetsItsYoungGenerationAndCompileThresholds() throws Exception {
+    // docs/decisions/0837: etcd 6 MB, 12 % and thresholds x6; kube 8 MB, 20 % and the defaults.
+    java.util.Map<String, String> env = java.util.Map.of("JFLANNEL_JAVA_OPTS", "-XX:+PrintFlagsFinal");
+    Result etcd = run(LAUNCHER, env, "--version");
+    assertEquals("6291456", flagValue(etcd, "MaxNewSize"));
+    assertEquals("6.000000", flagValue(etcd, "CompileThresholdScaling"));
+    assertEquals("12", flagValue(etcd, "MaxHeapFreeRatio"));
+    Result kube = run(LAUNCHER, env, "--kube-subnet-mgr", "--version");
+    assertEquals("8388608", flagValue(kube, "MaxNewSize"));
+    assertEquals("1.000000", flagValue(kube, "CompileThresholdScaling"));
+    assertEquals("20", flagValue(kube, "MaxHeapFreeRatio"));
+  }
+
+  private static String flagValue(Result r, String flag) {
+    assertEquals(0, r.status(), r.stderr());
+    String line = r.stdout().lines().filter(l -> l.matches("\\s*\\S+\\s+" + flag + "\\s.*")).findFirst()
+        .orElseThrow(() -> new AssertionError("no " + flag + " in -XX:+PrintFlagsFinal"));
+    return line.split("=", 2)[1].trim().split("\\s+")[0];
+  }
+
+  @Test
   void launcherMapsTheArchiveOfTheSelectedStore() throws Exception {
     // docs/decisions/0831: one AppCDS archive per subnet store, chosen from the command line
     // and FLANNELD_KUBE_SUBNET_MGR. -Xshare:on makes an unusable archive a start failure.
@@ -99,6 +121,51 @@ class LauncherIT {
     kubeEnv.put("FLANNELD_KUBE_SUBNET_MGR", "true");
     assertEquals("flanneld-kube.jsa", archive(run(LAUNCHER, kubeEnv, "--version")));
     assertEquals("flanneld-etcd.jsa", archive(run(LAUNCHER, kubeEnv, "-kube-subnet-mgr=0", "--version")));
+  }
+
+  @Test
+  void launcherPutsOnlyTheSelectedStoresClientLibrariesOnTheClassPath() throws Exception {
+    // docs/decisions/0837: lib/ for both stores, lib/etcd/ and lib/kube/ for one each.
+    Path lib = LAUNCHER.getParent().resolve("lib");
+    assertTrue(jarNames(lib.resolve("etcd")).stream().anyMatch(j -> j.startsWith("jetcd-core-")), "no jetcd in lib/etcd");
+    assertTrue(jarNames(lib.resolve("kube")).stream().anyMatch(j -> j.startsWith("kubernetes-client-")),
+        "no fabric8 client in lib/kube");
+    assertTrue(jarNames(lib).stream().anyMatch(j -> j.startsWith("jackson-databind-")), "no jackson in lib");
+    for (String store : List.of("etcd", "kube")) {
+      for (String jar : jarNames(lib.resolve(store))) {
+        assertFalse(Files.exists(lib.resolve(jar)), jar + " is in both lib/ and lib/" + store);
+      }
+    }
+    java.util.Map<String, String> env = java.util.Map.of("JFLANNEL_JAVA_OPTS", "-XshowSettings:properties");
+    Result etcd = run(LAUNCHER, env, "--version");
+    assertEquals(0, etcd.status(), etcd.stderr());
+    assertTrue(etcd.stderr().contains("lib/etcd/jetcd-core-"), etcd.stderr());
+    assertFalse(etcd.stderr().contains("lib/kube/"), etcd.stderr());
+    assertTrue(etcd.stderr().contains("jflannel.classpath.store = etcd"), etcd.stderr());
+    Result kube = run(LAUNCHER, env, "--kube-subnet-mgr", "--version");
+    assertEquals(0, kube.status(), kube.stderr());
+    assertTrue(kube.stderr().contains("lib/kube/kubernetes-client-"), kube.stderr());
+    assertFalse(kube.stderr().contains("lib/etcd/"), kube.stderr());
+    assertTrue(kube.stderr().contains("jflannel.classpath.store = kube"), kube.stderr());
+  }
+
+  @Test
+  void flagsThatDisagreeWithTheLaunchersClassPathAreOneLineAndExitOne() throws Exception {
+    // As if the launcher had guessed etcd for a kube command line: the daemon stops before
+    // anything needs a class the class path lacks.
+    Result r = run(LAUNCHER, java.util.Map.of("JFLANNEL_JAVA_OPTS", "-Djflannel.classpath.store=etcd"),
+        "--kube-subnet-mgr", "--kube-api-url", "http://127.0.0.1:1");
+    assertEquals(1, r.status(), r.stderr());
+    List<String> lines = r.stderr().lines().toList();
+    assertEquals(1, lines.size(), r.stderr());
+    assertTrue(lines.get(0).startsWith("flanneld: the launcher put the etcd store's libraries on the class path"),
+        lines.get(0));
+  }
+
+  private static List<String> jarNames(Path dir) throws IOException {
+    try (var files = Files.list(dir)) {
+      return files.map(f -> f.getFileName().toString()).filter(n -> n.endsWith(".jar")).toList();
+    }
   }
 
   private static String archive(Result r) {

@@ -104,9 +104,10 @@ class JreImageIT {
     Path target = requireDaemonPackage();
     Path app = Files.createDirectories(opt.resolve("jflannel"));
     Files.copy(target.resolve("jflannel-daemon.jar"), app.resolve("jflannel-daemon.jar"));
-    Files.createDirectories(app.resolve("lib"));
-    for (String jar : jars(target.resolve("lib"))) {
-      Files.copy(Path.of(jar), app.resolve("lib").resolve(Path.of(jar).getFileName()));
+    for (String jar : jars(target.resolve("lib"))) { // lib/ with its store directories, as the Dockerfile copies it
+      Path copy = app.resolve(target.relativize(Path.of(jar)));
+      Files.createDirectories(copy.getParent());
+      Files.copy(Path.of(jar), copy);
     }
     ImageScriptsTest.install(target.resolve("flanneld"), app.resolve("flanneld"));
     ImageScriptsTest.install(RepoFiles.image("flanneld"), opt.resolve("bin/flanneld"));
@@ -156,8 +157,9 @@ class JreImageIT {
     return target;
   }
 
+  /** The jars under {@code dir}, its subdirectories included (lib/etcd/, lib/kube/). */
   private static List<String> jars(Path dir) throws IOException {
-    try (Stream<Path> files = Files.list(dir)) {
+    try (Stream<Path> files = Files.walk(dir)) {
       return files.filter(p -> p.toString().endsWith(".jar")).map(Path::toString).sorted().toList();
     }
   }
