@@ -1,11 +1,18 @@
 package io.jflannel.subnet.kube;
 
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.fabric8.kubernetes.api.model.KubernetesResource;
+import io.fabric8.kubernetes.api.model.Node;
+import io.fabric8.kubernetes.api.model.NodeList;
+import io.fabric8.kubernetes.api.model.Status;
 import io.fabric8.kubernetes.client.Config;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientBuilder;
 import io.fabric8.kubernetes.client.jdkhttp.JdkHttpClientFactory;
+import io.fabric8.kubernetes.client.utils.KubernetesSerialization;
 import io.jflannel.subnet.SubnetException;
 import java.io.File;
+import java.util.List;
 
 /** Builds the Kubernetes client from {@code --kube-api-url} and {@code --kubeconfig-file}. */
 public final class KubeClients {
@@ -50,6 +57,23 @@ public final class KubeClients {
     return new KubernetesClientBuilder()
         .withConfig(config)
         .withHttpClientFactory(new JdkHttpClientFactory())
+        .withKubernetesSerialization(serialization())
         .build();
+  }
+
+  /**
+   * fabric8's serialization without its class-path scan: by default its first use
+   * instantiates every {@code KubernetesResource} listed by the model jars' service files
+   * (about 600 classes of every API group) to map kinds to classes. flanneld reads and writes
+   * Nodes only, and error responses as Status, so it registers those kinds itself
+   * (docs/decisions/0838). A kind it does not know would come back as a
+   * {@code GenericKubernetesResource}, never as a failure to parse.
+   */
+  static KubernetesSerialization serialization() {
+    KubernetesSerialization s = new KubernetesSerialization(new ObjectMapper(), false);
+    for (Class<? extends KubernetesResource> kind : List.of(Node.class, NodeList.class, Status.class)) {
+      s.registerKubernetesResource(kind);
+    }
+    return s;
   }
 }

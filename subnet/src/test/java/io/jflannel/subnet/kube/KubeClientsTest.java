@@ -72,4 +72,27 @@ class KubeClientsTest {
         () -> KubeClients.create("", missing.toString()));
     assertTrue(e.getMessage().contains(missing.toString()), e.getMessage());
   }
+
+  @Test
+  void serializationKnowsTheKindsFlanneldReadsAndSkipsTheClassPathScan() {
+    // docs/decisions/0838: Node, NodeList and Status are registered; the scan that would also
+    // have registered (and loaded) every other API group's kinds is off.
+    io.fabric8.kubernetes.client.utils.KubernetesSerialization s = KubeClients.serialization();
+    assertEquals(io.fabric8.kubernetes.api.model.Node.class, s.getRegisteredKubernetesResource("v1", "Node"));
+    assertEquals(io.fabric8.kubernetes.api.model.NodeList.class, s.getRegisteredKubernetesResource("v1", "NodeList"));
+    assertEquals(io.fabric8.kubernetes.api.model.Status.class, s.getRegisteredKubernetesResource("v1", "Status"));
+    assertEquals(null, s.getRegisteredKubernetesResource("apps/v1", "Deployment"));
+    assertEquals(null, s.getRegisteredKubernetesResource("v1", "Pod"));
+
+    io.fabric8.kubernetes.api.model.WatchEvent node = s.unmarshal("{\"type\":\"ADDED\",\"object\":{\"apiVersion\":\"v1\","
+        + "\"kind\":\"Node\",\"metadata\":{\"name\":\"n2\"},\"spec\":{\"podCIDR\":\"10.244.2.0/24\"}}}",
+        io.fabric8.kubernetes.api.model.WatchEvent.class);
+    assertEquals("10.244.2.0/24", ((io.fabric8.kubernetes.api.model.Node) node.getObject()).getSpec().getPodCIDR());
+    io.fabric8.kubernetes.api.model.WatchEvent error = s.unmarshal("{\"type\":\"ERROR\",\"object\":{\"apiVersion\":\"v1\","
+        + "\"kind\":\"Status\",\"code\":410,\"reason\":\"Expired\"}}", io.fabric8.kubernetes.api.model.WatchEvent.class);
+    assertEquals(410, ((io.fabric8.kubernetes.api.model.Status) error.getObject()).getCode());
+    // Any other kind still parses, generically.
+    Object other = s.unmarshal("{\"apiVersion\":\"apps/v1\",\"kind\":\"Deployment\",\"metadata\":{\"name\":\"d\"}}");
+    assertTrue(other instanceof io.fabric8.kubernetes.api.model.GenericKubernetesResource, other.getClass().getName());
+  }
 }
