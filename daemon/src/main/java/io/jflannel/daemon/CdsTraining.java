@@ -26,9 +26,11 @@ import org.slf4j.LoggerFactory;
  * {@code flanneld-kube.jsa}): walk the start-up path without touching the host (flag parsing,
  * logging, a netlink dump, JSON, the store's client against a closed local port, metrics) and
  * load every jflannel class of that store, so the JVM's dynamic archive holds the classes a
- * real start loads. Selected by the system property {@code jflannel.cds.training=etcd|kube}
- * ({@code true} trains both); the build sets it together with {@code -XX:ArchiveClassesAtExit}.
- * See docs/decisions/0800 and 0831.
+ * real start loads. Selected by the system property {@code jflannel.cds.training=etcd|kube},
+ * from which the launcher also takes the store's class path; the build sets it together with
+ * {@code -XX:ArchiveClassesAtExit}. ({@code true} trains both, which needs both stores'
+ * libraries: a class path the launcher does not build, decision 0837.) See docs/decisions/0800
+ * and 0831.
  */
 final class CdsTraining {
   /** Nothing listens here; the clients fail fast after loading their connection classes. */
