@@ -77,8 +77,7 @@ class LauncherIT {
     assertEquals(0, r.status(), r.stderr());
     for (String flag : List.of("MaxHeapFreeRatio", "MinHeapFreeRatio", "MaxNewSize", "ShrinkHeapInSteps",
         "TrimNativeHeapInterval")) {
-      String line = r.stdout().lines().filter(l -> l.matches("\\s*\\S+\\s+" + flag + "\\s.*")).findFirst()
-          .orElseThrow(() -> new AssertionError("no " + flag + " in -XX:+PrintFlagsFinal"));
+      String line = flagLine(r, flag);
       assertTrue(line.contains("{command line}"), line);
     }
   }
@@ -97,11 +96,15 @@ class LauncherIT {
     assertEquals("20", flagValue(kube, "MaxHeapFreeRatio"));
   }
 
-  private static String flagValue(Result r, String flag) {
+  /** The {@code -XX:+PrintFlagsFinal} line of {@code flag} in a successful run's output. */
+  private static String flagLine(Result r, String flag) {
     assertEquals(0, r.status(), r.stderr());
-    String line = r.stdout().lines().filter(l -> l.matches("\\s*\\S+\\s+" + flag + "\\s.*")).findFirst()
+    return r.stdout().lines().filter(l -> l.matches("\\s*\\S+\\s+" + flag + "\\s.*")).findFirst()
         .orElseThrow(() -> new AssertionError("no " + flag + " in -XX:+PrintFlagsFinal"));
-    return line.split("=", 2)[1].trim().split("\\s+")[0];
+  }
+
+  private static String flagValue(Result r, String flag) {
+    return flagLine(r, flag).split("=", 2)[1].trim().split("\\s+")[0];
   }
 
   @Test
@@ -169,12 +172,9 @@ class LauncherIT {
   }
 
   private static String archive(Result r) {
-    assertEquals(0, r.status(), r.stderr());
-    String line = r.stdout().lines().filter(l -> l.matches("\\s*\\S+\\s+SharedArchiveFile\\s.*")).findFirst()
-        .orElseThrow(() -> new AssertionError("no SharedArchiveFile in -XX:+PrintFlagsFinal"));
+    String line = flagLine(r, "SharedArchiveFile");
     assertTrue(line.contains("{command line}"), line);
-    String path = line.split("=", 2)[1].trim().split("\\s+")[0];
-    return Path.of(path).getFileName().toString();
+    return Path.of(flagValue(r, "SharedArchiveFile")).getFileName().toString();
   }
 
   @Test

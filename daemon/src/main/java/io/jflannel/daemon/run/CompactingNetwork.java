@@ -24,8 +24,8 @@ import org.slf4j.LoggerFactory;
  */
 final class CompactingNetwork implements Network {
   /**
-   * Heap growth since the last collection that is worth giving back: 1 MiB, an eighth of the
-   * young generation (decision 0837; 2 MiB before, which let a storm's 1.8 MiB stay).
+   * Heap growth since the last collection that is worth giving back: 1 MiB (decision 0837;
+   * 2 MiB before, which let a storm's 1.8 MiB stay).
    */
   static final long GROWTH_BYTES = 1L << 20;
 
