@@ -95,9 +95,9 @@ public final class KubeSubnetManager implements SubnetManager {
     this.options = Objects.requireNonNull(options, "options");
     this.keys = options.annotations();
     this.clock = clock;
-    this.store = new SlimNodeStore(keys);
-    this.tracker = new PeerTracker(nodeName,
-        new PeerReader(keys, config.enableIpv4(), config.enableIpv6()));
+    PeerReader reader = new PeerReader(keys, config.enableIpv4(), config.enableIpv6());
+    this.store = new SlimNodeStore(keys, reader);
+    this.tracker = new PeerTracker(nodeName);
   }
 
   /**
@@ -508,8 +508,9 @@ public final class KubeSubnetManager implements SubnetManager {
   }
 
   /**
-   * Runs on the informer's thread: only decides whether a change matters (the view differs)
-   * and enqueues the node name. Heartbeat-only status updates are dropped here.
+   * Runs on the informer's thread: only decides whether a change matters (the store's reading
+   * of the node changed) and enqueues the node name. Heartbeat-only status updates are dropped
+   * here.
    */
   private final class Handler implements ResourceEventHandler<Node> {
     private final NodeEventLoop loop;
@@ -520,13 +521,16 @@ public final class KubeSubnetManager implements SubnetManager {
 
     @Override
     public void onAdd(Node node) {
-      loop.nodeChanged(node.getMetadata().getName());
+      String name = node.getMetadata().getName();
+      store.takeChanged(name); // this notice covers the reading the store holds now
+      loop.nodeChanged(name);
     }
 
     @Override
     public void onUpdate(Node oldNode, Node newNode) {
-      if (!NodeView.of(oldNode, keys).equals(NodeView.of(newNode, keys))) {
-        loop.nodeChanged(newNode.getMetadata().getName());
+      String name = newNode.getMetadata().getName();
+      if (store.takeChanged(name)) {
+        loop.nodeChanged(name);
       }
     }
 

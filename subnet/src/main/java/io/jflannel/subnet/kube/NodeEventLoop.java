@@ -14,7 +14,7 @@ import org.slf4j.LoggerFactory;
  * The single thread that turns "node N changed" notices into lease events for the subscriber.
  *
  * <p>The informer's handler only enqueues the node name (bounded queue; a full queue makes the
- * informer wait, as upstream's channel does). This thread reads the node's current view from
+ * informer wait, as upstream's channel does). This thread reads the node's current reading from
  * the {@link SlimNodeStore}, so events are level-triggered: a stale notice just finds the latest
  * state, and a notice for a deleted node finds nothing and yields the last known lease as
  * Removed.
@@ -101,7 +101,7 @@ final class NodeEventLoop implements AutoCloseable {
     for (Work w : batch) {
       if (w instanceof NodeTouched t) {
         if (sink != null) {
-          pending.addAll(tracker.update(t.name(), store.view(t.name())));
+          pending.addAll(tracker.update(t.name(), store.reading(t.name())));
         }
       } else if (w instanceof Subscribe s) {
         deliver(pending);
@@ -109,7 +109,7 @@ final class NodeEventLoop implements AutoCloseable {
         sink = s.sink();
         // The first batch is delivered even when empty: it tells the subscriber it has the
         // complete picture.
-        deliverAlways(tracker.resync(store.views()));
+        deliverAlways(tracker.resync(store.readings()));
       } else if (w instanceof Unsubscribe u) {
         deliver(pending);
         pending = new ArrayList<>();

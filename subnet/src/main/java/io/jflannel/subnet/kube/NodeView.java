@@ -1,7 +1,6 @@
 package io.jflannel.subnet.kube;
 
 import io.fabric8.kubernetes.api.model.Node;
-import io.fabric8.kubernetes.api.model.NodeBuilder;
 import io.fabric8.kubernetes.api.model.NodeSpec;
 import io.fabric8.kubernetes.api.model.ObjectMeta;
 import io.jflannel.subnet.CommonValues;
@@ -11,8 +10,9 @@ import java.util.TreeMap;
 
 /**
  * The part of a Node that flannel reads: its name, its pod CIDRs and the annotations under
- * our prefix. Everything else (status, images, managed fields, other annotations) is dropped
- * as soon as a Node arrives, so a cluster of thousands of nodes costs little memory.
+ * our prefix, extracted from an arriving Node for {@link PeerReader} (which keeps only the
+ * lease it advertises). Everything else (status, images, managed fields, other annotations)
+ * is never copied.
  *
  * @param name        node name
  * @param podCidrs    {@code spec.podCIDRs}, or {@code [spec.podCIDR]} when only that is set; may be empty
@@ -49,31 +49,8 @@ record NodeView(String name, List<String> podCidrs, Map<String, String> annotati
     return new NodeView(name, cidrs, ours);
   }
 
-  /** A copy of this view under {@code sameName}, an equal String already kept elsewhere. */
-  NodeView withName(String sameName) {
-    return sameName.equals(name) ? new NodeView(sameName, podCidrs, annotations) : this;
-  }
-
   /** The annotation value, or null. */
   String annotation(String key) {
     return annotations.get(key);
-  }
-
-  /**
-   * A minimal Node carrying exactly this view (and the given resource version), for the
-   * informer's store, which hands Nodes back to event handlers.
-   */
-  Node toNode(String resourceVersion) {
-    return new NodeBuilder()
-        .withNewMetadata()
-        .withName(name)
-        .withResourceVersion(resourceVersion)
-        .withAnnotations(annotations.isEmpty() ? null : new TreeMap<>(annotations))
-        .endMetadata()
-        .withNewSpec()
-        .withPodCIDR(podCidrs.isEmpty() ? null : podCidrs.get(0))
-        .withPodCIDRs(podCidrs.isEmpty() ? null : podCidrs)
-        .endSpec()
-        .build();
   }
 }

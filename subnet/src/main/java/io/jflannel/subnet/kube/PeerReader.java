@@ -32,19 +32,23 @@ final class PeerReader {
   private final AnnotationKeys keys;
   private final boolean ipv4;
   private final boolean ipv6;
+  // One instance each for every node that is not a peer (readings are kept per node).
+  private final NotPeer unmanaged;
+  private static final NotPeer NO_POD_CIDR = new NotPeer("no pod cidr assigned");
 
   PeerReader(AnnotationKeys keys, boolean enableIpv4, boolean enableIpv6) {
     this.keys = keys;
+    this.unmanaged = new NotPeer("no " + keys.kubeSubnetManager() + "=true annotation");
     this.ipv4 = enableIpv4;
     this.ipv6 = enableIpv6;
   }
 
   Reading read(NodeView node) {
     if (!"true".equals(node.annotation(keys.kubeSubnetManager()))) {
-      return new NotPeer("no " + keys.kubeSubnetManager() + "=true annotation");
+      return unmanaged;
     }
     if (node.podCidrs().isEmpty()) {
-      return new NotPeer("no pod cidr assigned");
+      return NO_POD_CIDR;
     }
     IpNet v4 = null;
     IpNet v6 = null;

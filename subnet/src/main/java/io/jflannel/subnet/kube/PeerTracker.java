@@ -3,7 +3,6 @@ package io.jflannel.subnet.kube;
 import io.jflannel.subnet.Lease;
 import io.jflannel.subnet.LeaseEvent;
 import java.util.ArrayList;
-import java.util.Collection;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -24,42 +23,41 @@ final class PeerTracker {
   private static final Logger LOG = LoggerFactory.getLogger(PeerTracker.class);
 
   private final String ownName;
-  private final PeerReader reader;
   private final Map<String, Lease> known = new HashMap<>();
   private final AtomicLong rejected = new AtomicLong();
   // The last problem reported per node: the same problem seen again (a resync, a heartbeat
   // update of the node) is neither warned about nor counted again.
   private final Map<String, PeerReader.Malformed> reported = new HashMap<>();
 
-  PeerTracker(String ownName, PeerReader reader) {
+  PeerTracker(String ownName) {
     this.ownName = ownName;
-    this.reader = reader;
   }
 
-  /** Forgets everything and describes every current peer as Added (a watch's first batch). */
-  List<LeaseEvent> resync(Collection<NodeView> nodes) {
+  /**
+   * Forgets everything and describes every current peer as Added (a watch's first batch).
+   *
+   * @param readings each known node's reading, by node name
+   */
+  List<LeaseEvent> resync(Map<String, PeerReader.Reading> readings) {
     known.clear();
     List<LeaseEvent> out = new ArrayList<>();
-    for (NodeView n : nodes) {
-      out.addAll(update(n.name(), n));
-    }
+    readings.forEach((name, r) -> out.addAll(update(name, r)));
     return out;
   }
 
   /**
-   * The events for node {@code name} now looking like {@code current} (null: deleted).
+   * The events for node {@code name} now reading as {@code r} (null: deleted).
    */
-  List<LeaseEvent> update(String name, NodeView current) {
+  List<LeaseEvent> update(String name, PeerReader.Reading r) {
     if (name == null || name.equals(ownName)) {
       return List.of();
     }
     Lease old = known.get(name);
-    if (current == null) {
+    if (r == null) {
       reported.remove(name);
       known.remove(name);
       return old == null ? List.of() : List.of(new LeaseEvent.Removed(old));
     }
-    PeerReader.Reading r = reader.read(current);
     if (r instanceof PeerReader.Peer p) {
       reported.remove(name);
       Lease lease = p.lease();

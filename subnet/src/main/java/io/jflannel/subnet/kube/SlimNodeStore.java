@@ -1,29 +1,39 @@
 package io.jflannel.subnet.kube;
 
 import io.fabric8.kubernetes.api.model.Node;
+import io.fabric8.kubernetes.api.model.ObjectMeta;
 import io.fabric8.kubernetes.client.informers.cache.ItemStore;
-import java.util.Collection;
-import java.util.List;
+import java.util.HashMap;
+import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.stream.Stream;
 
 /**
- * The node informer's item store: keeps a {@link NodeView} (name, pod CIDRs, our annotations)
- * and the resource version per node instead of the whole Node. See docs/decisions/0350.
+ * The node informer's item store. Per node it keeps only the resource version and what the
+ * node means to flannel: the {@link PeerReader.Reading} of its pod CIDRs and our annotations
+ * (the lease it advertises, or why it is not a peer). Nothing else of a Node survives its
+ * arrival. See docs/decisions/0350 and 0839.
  *
  * <p>The informer hands back what this store returns as the "old" object of an update and as
- * the final state of a delete; those are minimal Nodes rebuilt from the view, which is all the
- * event handler reads.
+ * the final state of a delete: a bare Node with the name and resource version. Whether an
+ * update changed anything flannel reads is decided here, where both readings are at hand:
+ * {@link #takeChanged} tells the informer's handler (heartbeat-only updates are dropped).
  */
 final class SlimNodeStore implements ItemStore<Node> {
 
-  private record Entry(NodeView view, String resourceVersion) {}
+  /**
+   * @param changed the reading differs from the one before it and no handler has consumed
+   *                that yet
+   */
+  private record Entry(String resourceVersion, PeerReader.Reading reading, boolean changed) {}
 
   private final AnnotationKeys keys;
+  private final PeerReader reader;
   private final ConcurrentHashMap<String, Entry> byName = new ConcurrentHashMap<>();
 
-  SlimNodeStore(AnnotationKeys keys) {
+  SlimNodeStore(AnnotationKeys keys, PeerReader reader) {
     this.keys = keys;
+    this.reader = reader;
   }
 
   @Override
@@ -34,21 +44,25 @@ final class SlimNodeStore implements ItemStore<Node> {
 
   @Override
   public Node put(String key, Node node) {
-    NodeView view = NodeView.of(node, keys);
-    Entry known = byName.get(key);
-    if (known != null) {
-      // The map keeps its first key: let the view share that name rather than the new Node's copy.
-      view = view.withName(known.view.name());
-    }
-    Entry e = new Entry(view, node.getMetadata().getResourceVersion());
-    Entry old = byName.put(key, e);
-    return old == null ? null : old.view.toNode(old.resourceVersion);
+    PeerReader.Reading now = reader.read(NodeView.of(node, keys));
+    String version = node.getMetadata().getResourceVersion();
+    Entry[] before = new Entry[1];
+    byName.compute(key, (k, old) -> {
+      before[0] = old;
+      if (old == null) {
+        return new Entry(version, now, true);
+      }
+      // An equal reading keeps the instance already held (and shared with the tracker).
+      boolean same = old.reading.equals(now);
+      return new Entry(version, same ? old.reading : now, old.changed || !same);
+    });
+    return before[0] == null ? null : bare(key, before[0].resourceVersion);
   }
 
   @Override
   public Node remove(String key) {
     Entry old = byName.remove(key);
-    return old == null ? null : old.view.toNode(old.resourceVersion);
+    return old == null ? null : bare(key, old.resourceVersion);
   }
 
   @Override
@@ -58,7 +72,7 @@ final class SlimNodeStore implements ItemStore<Node> {
 
   @Override
   public Stream<Node> values() {
-    return byName.values().stream().map(e -> e.view.toNode(e.resourceVersion));
+    return byName.entrySet().stream().map(e -> bare(e.getKey(), e.getValue().resourceVersion));
   }
 
   @Override
@@ -69,7 +83,7 @@ final class SlimNodeStore implements ItemStore<Node> {
   @Override
   public Node get(String key) {
     Entry e = byName.get(key);
-    return e == null ? null : e.view.toNode(e.resourceVersion);
+    return e == null ? null : bare(key, e.resourceVersion);
   }
 
   /** The stored objects are reduced, not full Nodes. */
@@ -78,16 +92,40 @@ final class SlimNodeStore implements ItemStore<Node> {
     return false;
   }
 
-  /** The current view of node {@code name}, or null when the node is not (or no longer) known. */
-  NodeView view(String name) {
-    Entry e = byName.get(name);
-    return e == null ? null : e.view;
+  /**
+   * Whether node {@code name}'s reading changed since the last call (or since it was added),
+   * clearing the mark. Called by the informer's handler for each update, after the store took
+   * it: a change is reported once, by the first handler call that sees it.
+   */
+  boolean takeChanged(String name) {
+    boolean[] was = new boolean[1];
+    byName.computeIfPresent(name, (k, e) -> {
+      was[0] = e.changed;
+      return e.changed ? new Entry(e.resourceVersion, e.reading, false) : e;
+    });
+    return was[0];
   }
 
-  /** A snapshot of every known node's view. */
-  Collection<NodeView> views() {
-    List<NodeView> out = new java.util.ArrayList<>(byName.size());
-    byName.values().forEach(e -> out.add(e.view));
+  /** The current reading of node {@code name}, or null when the node is not (or no longer) known. */
+  PeerReader.Reading reading(String name) {
+    Entry e = byName.get(name);
+    return e == null ? null : e.reading;
+  }
+
+  /** A snapshot of every known node's reading, by node name. */
+  Map<String, PeerReader.Reading> readings() {
+    Map<String, PeerReader.Reading> out = new HashMap<>(byName.size() * 4 / 3 + 1);
+    byName.forEach((name, e) -> out.put(name, e.reading));
     return out;
+  }
+
+  /** What the informer gets back: a Node with only the name and the resource version. */
+  private static Node bare(String name, String resourceVersion) {
+    ObjectMeta meta = new ObjectMeta();
+    meta.setName(name);
+    meta.setResourceVersion(resourceVersion);
+    Node n = new Node();
+    n.setMetadata(meta);
+    return n;
   }
 }

@@ -10,8 +10,8 @@ import org.junit.jupiter.api.Test;
 
 /** A malformed node is counted once per distinct problem, not once per event or resync. */
 class MalformedPeerCountTest {
-  private final PeerTracker tracker =
-      new PeerTracker("self", new PeerReader(AnnotationKeys.defaults(), true, false));
+  private final TrackerOfViews tracker =
+      new TrackerOfViews("self", new PeerReader(AnnotationKeys.defaults(), true, false));
 
   private static NodeView withIp(String ip) {
     Map<String, String> a = new HashMap<>(vxlanPeer(ip, "2a:00:00:00:00:0a"));

@@ -14,8 +14,8 @@ import org.junit.jupiter.api.Test;
 
 class PeerTrackerTest {
 
-  private final PeerTracker tracker =
-      new PeerTracker("self", new PeerReader(AnnotationKeys.defaults(), true, false));
+  private final TrackerOfViews tracker =
+      new TrackerOfViews("self", new PeerReader(AnnotationKeys.defaults(), true, false));
 
   private static NodeView peer(String name, String cidr, String ip, String mac) {
     return new NodeView(name, List.of(cidr), vxlanPeer(ip, mac));

@@ -2,7 +2,9 @@ package io.jflannel.subnet.kube;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -67,12 +69,20 @@ class SmallPartsTest {
     assertThrows(IllegalArgumentException.class, () -> IpLiterals.parseV6("192.0.2.1"));
   }
 
+  private static final PeerReader READER = new PeerReader(AnnotationKeys.defaults(), true, false);
+
+  private static Node vxlanNode(String name, String cidr, String mac) {
+    return MockCluster.node(name, cidr).editMetadata()
+        .addToAnnotations(MockCluster.vxlanPeer("192.0.2.1", mac))
+        .endMetadata().build();
+  }
+
   @Test
-  void slimStoreKeepsOnlyWhatFlannelReads() {
-    SlimNodeStore store = new SlimNodeStore(AnnotationKeys.defaults());
+  void slimStoreKeepsTheReadingAndResourceVersionOnly() {
+    SlimNodeStore store = new SlimNodeStore(AnnotationKeys.defaults(), READER);
     Node full = MockCluster.node("n1", "10.244.1.0/24")
         .editMetadata().withResourceVersion("42").withUid("u-1")
-        .addToAnnotations("flannel.alpha.coreos.com/public-ip", "192.0.2.1")
+        .addToAnnotations(MockCluster.vxlanPeer("192.0.2.1", "2a:00:00:00:00:01"))
         .addToAnnotations("kubectl.kubernetes.io/last-applied-configuration", "{...big...}")
         .addToLabels("kubernetes.io/os", "linux")
         .endMetadata()
@@ -82,37 +92,50 @@ class SmallPartsTest {
     Node kept = store.get("n1");
     assertEquals("n1", kept.getMetadata().getName());
     assertEquals("42", kept.getMetadata().getResourceVersion());
-    assertEquals(Map.of("flannel.alpha.coreos.com/public-ip", "192.0.2.1"),
-        kept.getMetadata().getAnnotations());
-    assertTrue(kept.getMetadata().getLabels() == null || kept.getMetadata().getLabels().isEmpty());
+    assertTrue(kept.getMetadata().getAnnotations() == null || kept.getMetadata().getAnnotations().isEmpty());
+    assertNull(kept.getMetadata().getUid());
     assertNull(kept.getStatus());
-    assertEquals(List.of("10.244.1.0/24"), kept.getSpec().getPodCIDRs());
-    assertEquals(NodeView.of(full, AnnotationKeys.defaults()), store.view("n1"));
-    assertEquals(NodeView.of(full, AnnotationKeys.defaults()),
-        NodeView.of(kept, AnnotationKeys.defaults()), "round trip keeps the view");
+    assertNull(kept.getSpec());
+    assertEquals(READER.read(NodeView.of(full, AnnotationKeys.defaults())), store.reading("n1"));
+    PeerReader.Peer peer = assertInstanceOf(PeerReader.Peer.class, store.reading("n1"));
+    assertEquals("10.244.1.0/24", peer.lease().subnet().toString());
+    assertEquals(Map.of("n1", peer), store.readings());
     assertFalse(store.isFullState());
-    assertEquals("n1", store.remove("n1").getMetadata().getName());
+    assertEquals("42", store.remove("n1").getMetadata().getResourceVersion());
+    assertNull(store.reading("n1"));
     assertEquals(0, store.size());
   }
 
   @Test
-  void slimStoreSharesTheNameAndCommonValuesAcrossUpdates() {
-    SlimNodeStore store = new SlimNodeStore(AnnotationKeys.defaults());
-    // new String(...): distinct instances, as two deserialised Nodes carry.
-    Node first = MockCluster.node(new String("n1"), "10.244.1.0/24").editMetadata()
-        .addToAnnotations("flannel.alpha.coreos.com/backend-type", new String("vxlan"))
-        .addToAnnotations("flannel.alpha.coreos.com/kube-subnet-manager", new String("true"))
-        .endMetadata().build();
-    Node again = MockCluster.node(new String("n1"), "10.244.1.0/24").editMetadata()
-        .addToAnnotations("flannel.alpha.coreos.com/backend-type", new String("vxlan"))
-        .endMetadata().build();
-    String key = first.getMetadata().getName();
-    store.put(key, first);
-    store.put(again.getMetadata().getName(), again);
-    NodeView view = store.view("n1");
-    assertTrue(view.name() == key, "the view keeps the map's first key, not the update's copy");
-    assertTrue(view.annotation("flannel.alpha.coreos.com/backend-type") == "vxlan", "shared constant");
-    assertEquals(NodeView.of(again, AnnotationKeys.defaults()), view, "equal to the update's own view");
+  void slimStoreReportsAChangedReadingOnceAndIgnoresHeartbeats() {
+    SlimNodeStore store = new SlimNodeStore(AnnotationKeys.defaults(), READER);
+    assertFalse(store.takeChanged("n1"), "unknown node");
+    store.put("n1", vxlanNode("n1", "10.244.1.0/24", "2a:00:00:00:00:01"));
+    assertTrue(store.takeChanged("n1"), "a new node is a change");
+    assertFalse(store.takeChanged("n1"), "reported once");
+
+    PeerReader.Reading first = store.reading("n1");
+    Node heartbeat = vxlanNode("n1", "10.244.1.0/24", "2a:00:00:00:00:01");
+    heartbeat.getMetadata().setResourceVersion("43");
+    heartbeat.getStatus().setPhase("Running"); // what flannel does not read may differ freely
+    assertEquals("n1", store.put("n1", heartbeat).getMetadata().getName());
+    assertFalse(store.takeChanged("n1"), "same reading: not a change");
+    assertSame(first, store.reading("n1"), "an equal reading keeps the instance already held");
+    assertEquals("43", store.get("n1").getMetadata().getResourceVersion());
+
+    // Two changes before the handler runs, then a heartbeat: one report, and the latest reading.
+    store.put("n1", vxlanNode("n1", "10.244.1.0/24", "2a:00:00:00:00:02"));
+    store.put("n1", vxlanNode("n1", "10.244.1.0/24", "2a:00:00:00:00:03"));
+    store.put("n1", vxlanNode("n1", "10.244.1.0/24", "2a:00:00:00:00:03"));
+    assertTrue(store.takeChanged("n1"));
+    assertFalse(store.takeChanged("n1"));
+    PeerReader.Peer now = assertInstanceOf(PeerReader.Peer.class, store.reading("n1"));
+    assertEquals("2a:00:00:00:00:03", now.lease().attrs().backendData().get("VtepMAC").asText());
+
+    // A node that stops being a peer is a change too.
+    store.put("n1", MockCluster.node("n1", "10.244.1.0/24").build());
+    assertTrue(store.takeChanged("n1"));
+    assertInstanceOf(PeerReader.NotPeer.class, store.reading("n1"));
   }
 
   @Test
