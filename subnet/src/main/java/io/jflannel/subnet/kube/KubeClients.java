@@ -8,11 +8,25 @@ import io.fabric8.kubernetes.api.model.Status;
 import io.fabric8.kubernetes.client.Config;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientBuilder;
+import io.fabric8.kubernetes.client.KubernetesClientException;
+import io.fabric8.kubernetes.client.http.HttpClient;
+import io.fabric8.kubernetes.client.internal.CertUtils;
+import io.fabric8.kubernetes.client.internal.SSLUtils;
 import io.fabric8.kubernetes.client.jdkhttp.JdkHttpClientFactory;
 import io.fabric8.kubernetes.client.utils.KubernetesSerialization;
 import io.jflannel.subnet.SubnetException;
 import java.io.File;
+import java.io.IOException;
+import java.io.InputStream;
+import java.security.GeneralSecurityException;
+import java.security.KeyStore;
+import java.security.cert.Certificate;
+import java.security.cert.CertificateFactory;
+import java.util.Collection;
 import java.util.List;
+import java.util.Locale;
+import javax.net.ssl.TrustManager;
+import javax.net.ssl.TrustManagerFactory;
 
 /** Builds the Kubernetes client from {@code --kube-api-url} and {@code --kubeconfig-file}. */
 public final class KubeClients {
@@ -20,7 +34,8 @@ public final class KubeClients {
   private KubeClients() {}
 
   /**
-   * A client on the JDK HTTP stack (lighter than the Vert.x one, docs/ENVIRONMENT).
+   * A client on the JDK HTTP stack (lighter than the Vert.x one, docs/ENVIRONMENT), trusting
+   * only the cluster CA when one is configured ({@link ApiServerTrust}).
    *
    * <ul>
    *   <li>kubeconfig file given: its current context; {@code apiUrl}, if given, replaces its server;
@@ -54,11 +69,16 @@ public final class KubeClients {
     if (hasUrl) {
       config.setMasterUrl(apiUrl.strip());
     }
-    return new KubernetesClientBuilder()
-        .withConfig(config)
-        .withHttpClientFactory(new JdkHttpClientFactory())
-        .withKubernetesSerialization(serialization())
-        .build();
+    try {
+      return new KubernetesClientBuilder()
+          .withConfig(config)
+          .withHttpClientFactory(new ApiServerTrust())
+          .withKubernetesSerialization(serialization())
+          .build();
+    } catch (KubernetesClientException e) {
+      Throwable cause = e.getCause() == null ? e : e.getCause();
+      throw new SubnetException("setting up the Kubernetes client: " + cause.getMessage(), e);
+    }
   }
 
   /**
@@ -75,5 +95,86 @@ public final class KubeClients {
       s.registerKubernetesResource(kind);
     }
     return s;
+  }
+
+  /**
+   * fabric8's JDK HTTP client, trusting for the API server what client-go trusts
+   * (docs/decisions/0841). fabric8 alone adds a configured cluster CA to the JDK's bundle of
+   * public CAs (about 150 certificates parsed and held for the client's lifetime); here:
+   *
+   * <ul>
+   *   <li>a CA configured (in-cluster {@code ca.crt}, kubeconfig {@code certificate-authority}):
+   *       exactly those certificates;
+   *   <li>a plain {@code http://} API URL: nothing (TLS is never used);
+   *   <li>otherwise fabric8's choice: {@code insecure-skip-tls-verify}, an explicit trust store
+   *       file, or the JDK's CAs when nothing else is given (client-go's system roots).
+   * </ul>
+   */
+  static final class ApiServerTrust extends JdkHttpClientFactory {
+    @Override
+    public HttpClient.Builder newBuilder(Config config) {
+      TrustManager[] trust;
+      try {
+        trust = trustManagers(config);
+      } catch (GeneralSecurityException | IOException e) {
+        throw KubernetesClientException.launderThrowable(e);
+      }
+      if (trust == null) {
+        return super.newBuilder(config);
+      }
+      // fabric8's common configuration (timeouts, proxy, credentials) without its trust store:
+      // told to trust everything it builds a trivial manager, which is replaced right below.
+      Boolean trustCerts = config.getTrustCerts();
+      HttpClient.Builder builder;
+      config.setTrustCerts(Boolean.TRUE);
+      try {
+        builder = super.newBuilder(config);
+      } finally {
+        config.setTrustCerts(trustCerts);
+      }
+      try {
+        return builder.sslContext(SSLUtils.keyManagers(config), trust);
+      } catch (GeneralSecurityException | IOException e) {
+        throw KubernetesClientException.launderThrowable(e);
+      }
+    }
+  }
+
+  /**
+   * The trust managers {@link ApiServerTrust} installs, or null to leave the choice to fabric8.
+   */
+  static TrustManager[] trustManagers(Config config) throws GeneralSecurityException, IOException {
+    if (config.isTrustCerts() || notBlank(config.getTrustStoreFile())) {
+      return null;
+    }
+    KeyStore anchors = KeyStore.getInstance(KeyStore.getDefaultType());
+    anchors.load(null, null);
+    if (notBlank(config.getCaCertData()) || notBlank(config.getCaCertFile())) {
+      Collection<? extends Certificate> cas;
+      try (InputStream in = CertUtils.getInputStreamFromDataOrFile(config.getCaCertData(), config.getCaCertFile())) {
+        cas = CertificateFactory.getInstance("X.509").generateCertificates(in);
+      }
+      if (cas.isEmpty()) {
+        throw new GeneralSecurityException("the cluster CA ("
+            + (notBlank(config.getCaCertFile()) ? config.getCaCertFile() : "certificate-authority-data")
+            + ") holds no certificate");
+      }
+      int i = 0;
+      for (Certificate ca : cas) {
+        anchors.setCertificateEntry("cluster-ca-" + i++, ca);
+      }
+    } else {
+      String url = config.getMasterUrl() == null ? "" : config.getMasterUrl().toLowerCase(Locale.ROOT);
+      if (!url.startsWith("http://")) {
+        return null;
+      }
+    }
+    TrustManagerFactory f = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
+    f.init(anchors);
+    return f.getTrustManagers();
+  }
+
+  private static boolean notBlank(String s) {
+    return s != null && !s.isBlank();
   }
 }

@@ -5,8 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assertions.fail;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import ch.qos.logback.classic.Logger;
 import ch.qos.logback.classic.spi.ILoggingEvent;
@@ -16,15 +14,12 @@ import io.jflannel.subnet.IpNet;
 import io.jflannel.subnet.Lease;
 import io.jflannel.subnet.LeaseAttrs;
 import io.jflannel.subnet.SubnetException;
-import java.io.IOException;
+import io.jflannel.subnet.TestPki;
 import java.net.InetAddress;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -49,8 +44,8 @@ class EtcdSecurityTest {
   @BeforeEach
   void prerequisites() {
     EtcdServer.requireEtcd();
-    require("openssl");
-    require("etcdctl");
+    TestPki.requireCommand("openssl");
+    TestPki.requireCommand("etcdctl");
     logs = new ListAppender<>();
     logs.start();
     root().addAppender(logs);
@@ -69,19 +64,6 @@ class EtcdSecurityTest {
     return (Logger) LoggerFactory.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME);
   }
 
-  private static void require(String cmd) {
-    boolean present = List.of("/usr/bin/", "/bin/", "/usr/local/bin/").stream()
-        .anyMatch(d -> Files.isExecutable(Path.of(d + cmd)));
-    String why = cmd + " is not installed";
-    if ("true".equalsIgnoreCase(System.getenv("CI"))) {
-      if (!present) {
-        fail(why);
-      }
-    } else {
-      assumeTrue(present, why);
-    }
-  }
-
   private EtcdSubnetManager manager(EtcdOptions o) throws SubnetException {
     EtcdSubnetManager m = new EtcdSubnetManager(o.withPrefix("/jfl-sec").withOpTimeout(Duration.ofSeconds(3)), null);
     managers.add(m);
@@ -94,33 +76,20 @@ class EtcdSecurityTest {
 
   // ---- certificates ------------------------------------------------------------------------
 
-  private void openssl(String... args) throws Exception {
-    List<String> cmd = new ArrayList<>(List.of("openssl"));
-    cmd.addAll(List.of(args));
-    Process p = new ProcessBuilder(cmd).directory(dir.toFile()).redirectErrorStream(true).start();
-    String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-    if (!p.waitFor(60, TimeUnit.SECONDS) || p.exitValue() != 0) {
-      throw new IOException("openssl " + String.join(" ", args) + " failed: " + out);
-    }
+  private TestPki pki() {
+    return new TestPki(dir);
   }
 
   private void ca(String name) throws Exception {
-    openssl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", name + ".key", "-out", name + ".crt",
-        "-days", "1", "-subj", "/CN=" + name);
+    pki().ca(name);
   }
 
-  /** A key (PKCS#8) and a certificate signed by {@code ca}, for 127.0.0.1. */
   private void leaf(String name, String ca, String usage) throws Exception {
-    openssl("req", "-newkey", "rsa:2048", "-nodes", "-keyout", name + ".key", "-out", name + ".csr",
-        "-subj", "/CN=" + name);
-    Files.writeString(dir.resolve(name + ".ext"),
-        "subjectAltName=IP:127.0.0.1\nextendedKeyUsage=" + usage + "\n");
-    openssl("x509", "-req", "-in", name + ".csr", "-CA", ca + ".crt", "-CAkey", ca + ".key",
-        "-CAcreateserial", "-out", name + ".crt", "-days", "1", "-extfile", name + ".ext");
+    pki().leaf(name, ca, usage);
   }
 
   private String f(String name) {
-    return dir.resolve(name).toString();
+    return pki().f(name);
   }
 
   private void startTlsEtcd() throws Exception {
