@@ -191,6 +191,20 @@ public final class DaemonBench {
           .filter(l -> l.contains("committed=") && l.startsWith("-") || l.startsWith("Total"))
           .forEach(l -> System.out.println("    " + l.strip()));
     }
+    String histo = System.getenv("BENCH_HISTO"); // top N classes of a full collection's histogram
+    if (histo != null) {
+      BenchNode.run("jcmd", Long.toString(pid), "GC.class_histogram").lines()
+          .limit(Integer.parseInt(histo) + 3L).forEach(l -> System.out.println("    " + l.strip()));
+    }
+    String smaps = System.getenv("BENCH_SMAPS"); // a file to copy the daemon's /proc/PID/smaps to
+    if (smaps != null) {
+      java.nio.file.Files.copy(java.nio.file.Path.of("/proc/" + pid + "/smaps"), java.nio.file.Path.of(smaps),
+          java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+    }
+    String dump = System.getenv("BENCH_HEAP_DUMP"); // a file to write a heap dump of live objects to
+    if (dump != null) {
+      BenchNode.run("jcmd", Long.toString(pid), "GC.heap_dump", dump);
+    }
   }
 
   // ---- convergence latency -------------------------------------------------------------
