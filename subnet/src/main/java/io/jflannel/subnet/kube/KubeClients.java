@@ -69,6 +69,10 @@ public final class KubeClients {
     if (hasUrl) {
       config.setMasterUrl(apiUrl.strip());
     }
+    // HTTP/1.1 (docs/decisions/0842): the node watch is a WebSocket, which the JDK runs over
+    // HTTP/1.1 anyway; the few other calls gain nothing from HTTP/2, whose client code and
+    // HPACK tables would stay resident.
+    config.setHttp2Disable(true);
     try {
       return new KubernetesClientBuilder()
           .withConfig(config)

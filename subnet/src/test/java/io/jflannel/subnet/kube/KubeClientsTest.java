@@ -8,6 +8,7 @@ import io.fabric8.kubernetes.client.KubernetesClient;
 import io.jflannel.subnet.SubnetException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -94,5 +95,29 @@ class KubeClientsTest {
     // Any other kind still parses, generically.
     Object other = s.unmarshal("{\"apiVersion\":\"apps/v1\",\"kind\":\"Deployment\",\"metadata\":{\"name\":\"d\"}}");
     assertTrue(other instanceof io.fabric8.kubernetes.api.model.GenericKubernetesResource, other.getClass().getName());
+  }
+
+  @Test
+  void requestsUseHttp11WithoutAskingForAnUpgrade() throws Exception {
+    // docs/decisions/0842. The JDK client would otherwise offer h2c on every plain-HTTP request.
+    List<String> upgrades = new java.util.concurrent.CopyOnWriteArrayList<>();
+    com.sun.net.httpserver.HttpServer api =
+        com.sun.net.httpserver.HttpServer.create(new java.net.InetSocketAddress("127.0.0.1", 0), 0);
+    api.createContext("/api/v1/nodes/n1", ex -> {
+      upgrades.add(ex.getProtocol() + " upgrade=" + ex.getRequestHeaders().getFirst("Upgrade"));
+      byte[] body = "{\"apiVersion\":\"v1\",\"kind\":\"Node\",\"metadata\":{\"name\":\"n1\"}}"
+          .getBytes(java.nio.charset.StandardCharsets.UTF_8);
+      ex.getResponseHeaders().add("Content-Type", "application/json");
+      ex.sendResponseHeaders(200, body.length);
+      ex.getResponseBody().write(body);
+      ex.close();
+    });
+    api.start();
+    try (KubernetesClient c = KubeClients.create("http://127.0.0.1:" + api.getAddress().getPort(), "")) {
+      assertEquals("n1", c.nodes().withName("n1").get().getMetadata().getName());
+    } finally {
+      api.stop(0);
+    }
+    assertEquals(List.of("HTTP/1.1 upgrade=null"), upgrades);
   }
 }
