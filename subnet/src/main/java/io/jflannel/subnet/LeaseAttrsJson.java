@@ -44,13 +44,13 @@ public final class LeaseAttrsJson {
       if (attrs.backendType() != null && !attrs.backendType().isEmpty()) {
         g.writeStringField("BackendType", attrs.backendType());
       }
-      if (attrs.backendData() != null) {
+      if (attrs.backendDataJson() != null) {
         g.writeFieldName("BackendData");
-        JsonTrees.write(g, attrs.backendData());
+        g.writeRawValue(attrs.backendDataJson()); // compact JSON already
       }
-      if (attrs.backendV6Data() != null) {
+      if (attrs.backendV6DataJson() != null) {
         g.writeFieldName("BackendV6Data");
-        JsonTrees.write(g, attrs.backendV6Data());
+        g.writeRawValue(attrs.backendV6DataJson());
       }
       g.writeEndObject();
     } catch (IOException e) {
