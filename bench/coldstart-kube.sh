@@ -3,7 +3,9 @@
 # peer Nodes; time from flanneld's process start (--kube-subnet-mgr) to subnet.env and to every
 # peer's route; references: java -version, 0 peers, a plain list of all Nodes. The last run of each
 # size also prints the daemon's RSS and heap 5 s after it programmed every peer.
-# Usage: bench/coldstart-kube.sh [RUNS=3] [SIZES="0 1000 5000"]   (BENCH_JAVA_OPTS: extra daemon JVM options)
+# Usage: bench/coldstart-kube.sh [RUNS=3] [SIZES="0 1000 5000"]   (BENCH_JAVA_OPTS: extra daemon JVM options;
+# BENCH_CHURN=N: then N peer updates (annotation patches) and the footprint again; BENCH_IDLE=SECONDS:
+# then idle CPU over that time and the footprint again)
 source "$(dirname "$0")/lib.sh"
 require_root
 machine_line

@@ -187,9 +187,19 @@ public final class DaemonBench {
     System.out.printf(Locale.ROOT, "%-28s RSS %6.1f MiB (%s; target <= 96 MiB: %s); code cache %s; heap: %s%n", when,
         rss / 1024.0, BenchNode.rssSplit(pid), rss <= 96 * 1024 ? "MET" : "NOT MET", code, heap);
     if (System.getenv("BENCH_NMT") != null) { // needs -XX:NativeMemoryTracking=summary in BENCH_JAVA_OPTS
-      BenchNode.run("jcmd", Long.toString(pid), "VM.native_memory", "summary", "scale=MB").lines()
+      BenchNode.run("jcmd", Long.toString(pid), "VM.native_memory", "summary", "scale=KB").lines()
           .filter(l -> l.contains("committed=") && l.startsWith("-") || l.startsWith("Total"))
           .forEach(l -> System.out.println("    " + l.strip()));
+    }
+    if (System.getenv("BENCH_THREADS") != null) { // every thread, by name
+      java.util.List<String> names = new java.util.ArrayList<>();
+      try (var tasks = java.nio.file.Files.list(java.nio.file.Path.of("/proc/" + pid + "/task"))) {
+        for (java.nio.file.Path t : tasks.toList()) {
+          names.add(java.nio.file.Files.readString(t.resolve("comm")).strip());
+        }
+      }
+      java.util.Collections.sort(names);
+      System.out.println("    " + names.size() + " threads: " + String.join(", ", names));
     }
     String histo = System.getenv("BENCH_HISTO"); // top N classes of a full collection's histogram
     if (histo != null) {

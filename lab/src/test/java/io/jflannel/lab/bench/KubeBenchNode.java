@@ -86,7 +86,12 @@ final class KubeBenchNode implements AutoCloseable {
 
   /** Peer i's VTEP MAC, the same one {@link BenchNode#peerValue} gives its etcd lease. */
   static String peerMac(int i) {
-    String v = BenchNode.peerValue(i, 0);
+    return peerMac(i, 0);
+  }
+
+  /** Peer i's VTEP MAC after {@code gen} restarts (generation 0: as created). */
+  static String peerMac(int i, int gen) {
+    String v = BenchNode.peerValue(i, gen);
     int at = v.indexOf("VtepMAC\":\"") + 10;
     return v.substring(at, v.indexOf('"', at));
   }
@@ -122,6 +127,17 @@ final class KubeBenchNode implements AutoCloseable {
     forEachParallel(from, to, threads, i -> client.nodes()
         .resource(node(peerName(i), BenchNode.peerSubnet(i), peerIp(i), true, i)).create());
     return (System.nanoTime() - t0) / 1e6;
+  }
+
+  /**
+   * Rewrites the backend-data annotation of peers [from, to) with their generation-{@code gen}
+   * VTEP MAC (what a restarted peer does), {@code threads} merge patches in flight.
+   */
+  void updatePeers(int from, int to, int gen, int threads) throws Exception {
+    forEachParallel(from, to, threads, i -> client.nodes().withName(peerName(i)).patch(
+        io.fabric8.kubernetes.client.dsl.base.PatchContext.of(io.fabric8.kubernetes.client.dsl.base.PatchType.JSON_MERGE),
+        "{\"metadata\":{\"annotations\":{\"" + PREFIX + "backend-data\":"
+            + "\"{\\\"VNI\\\":1,\\\"VtepMAC\\\":\\\"" + peerMac(i, gen) + "\\\"}\"}}}"));
   }
 
   /** Deletes peers [from, to), {@code threads} in flight. */

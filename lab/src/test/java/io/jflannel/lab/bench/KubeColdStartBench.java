@@ -101,6 +101,45 @@ public final class KubeColdStartBench {
     return last;
   }
 
+  /**
+   * {@code updates} peer updates, round after round over the {@code peers} peers: each rewrites
+   * a peer's backend-data annotation with a new VTEP MAC. Reports when the daemon applied the
+   * last one (its neighbour entry carries the new MAC) and the footprint 5 s later.
+   */
+  static void churn(KubeBenchNode node, int peers, int updates) throws Exception {
+    int rounds = Math.max(1, updates / peers);
+    long t0 = System.nanoTime();
+    for (int gen = 1; gen <= rounds; gen++) {
+      node.updatePeers(0, peers, gen, WRITERS);
+    }
+    long put = System.nanoTime();
+    int last = peers - 1;
+    java.net.InetAddress gw = java.net.InetAddress.getByName(BenchNode.peerSubnet(last).replace("/24", ""));
+    String mac = KubeBenchNode.peerMac(last, rounds);
+    long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(5);
+    while (!neighHas(node, gw, mac)) {
+      if (System.nanoTime() > deadline) {
+        throw new IllegalStateException("updates not applied within 5 minutes");
+      }
+      Thread.sleep(50);
+    }
+    long done = System.nanoTime();
+    System.out.printf(Locale.ROOT, "  %d peer updates (%d rounds over %d peer Nodes): patches took %.1f s, daemon applied"
+        + " the last one %.1f s after the first patch%n", rounds * peers, rounds, peers, (put - t0) / 1e9, (done - t0) / 1e9);
+    Thread.sleep(5000);
+    DaemonBench.report(node.daemonPid(), String.format(Locale.ROOT, "kube, %d peers, after %d updates (+5 s)",
+        peers, rounds * peers));
+  }
+
+  static boolean neighHas(KubeBenchNode node, java.net.InetAddress gw, String mac) throws Exception {
+    var dev = node.netlink.link("flannel.1");
+    if (dev.isEmpty()) {
+      return false;
+    }
+    return node.netlink.neighs(dev.get().index(), io.jflannel.netlink.Families.AF_INET).stream()
+        .anyMatch(x -> x.address().equals(gw) && mac.equalsIgnoreCase(String.valueOf(x.lladdr())));
+  }
+
   static void coldStart(KubeBenchNode node, String opts, int runs, int[] sizes) throws Exception {
     DaemonBench.javaVersionReference(runs);
     int stored = 0;
@@ -140,8 +179,28 @@ public final class KubeColdStartBench {
           // Footprint in the DaemonSet's own mode: the last run's RSS once started (as bench/footprint.sh for etcd).
           Thread.sleep(5000);
           DaemonBench.report(node.daemonPid(), String.format(Locale.ROOT, "kube, %d peers, after start (+5 s)", n));
+          String churn = System.getenv("BENCH_CHURN"); // peer updates (annotation patches) after the start
+          if (churn != null && n > 0) {
+            churn(node, n, Integer.parseInt(churn));
+          }
+          String idle = System.getenv("BENCH_IDLE"); // seconds: idle CPU over them, then the footprint again
+          if (idle != null) {
+            long pid = node.daemonPid();
+            long c0 = BenchNode.cpuTicks(pid);
+            long w0 = System.nanoTime();
+            Thread.sleep(Long.parseLong(idle) * 1000L);
+            double wall = (System.nanoTime() - w0) / 1e9;
+            long ticks = BenchNode.cpuTicks(pid) - c0;
+            System.out.printf(Locale.ROOT, "  idle CPU over %.0f s with %d peer Nodes: %d ticks = %.2f %% of one core%n",
+                wall, n, ticks, 100.0 * ticks / 100.0 / wall); // USER_HZ is 100 on Linux
+            DaemonBench.report(pid, String.format(Locale.ROOT, "kube, %d peers, after %s s idle", n, idle));
+          }
         }
         node.stopDaemon();
+        String keep = System.getenv("BENCH_KEEP_LOG"); // a file to copy the daemon's log to
+        if (keep != null) {
+          Files.copy(node.daemonLog(), Path.of(keep), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+        }
         double stalled = node.awaitMockIdle();
         if (stalled > 1000) {
           System.out.printf(Locale.ROOT, "  (the mock answered again %.0f ms after the daemon stopped: its event loop waits"
