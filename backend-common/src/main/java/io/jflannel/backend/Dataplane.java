@@ -36,8 +36,12 @@ public interface Dataplane {
   /** The backend's own peer rule. */
   PeerCheck peerCheck();
 
-  /** A value only one peer may hold (vxlan: its VTEP MAC), or null when there is none. */
-  default Function<Lease, String> exclusiveClaim() {
+  /**
+   * A value only one peer may hold (vxlan: its VTEP MAC), or null when there is none. The
+   * value's {@code equals} decides a clash and its {@code toString} names it in the rejection
+   * ({@link Claim}).
+   */
+  default Function<Lease, ?> exclusiveClaim() {
     return null;
   }
 

@@ -40,13 +40,16 @@ public final class PeerBook {
    * them, the book keeps only the numbers.
    */
   private final TreeMap<Long, Held> ranges = new TreeMap<>();
-  private final Map<String, Held> heldByKey = new HashMap<>();
   /** Exclusive claim → key of the accepted peer holding it. */
-  private final Map<String, String> claims = new HashMap<>();
+  private final Map<Object, String> claims = new HashMap<>();
   /** Rejected peers that lost to another peer: a release may let them in. */
   private final Set<String> lostToPeer = new HashSet<>();
 
-  private record Held(long first, long last, IpNet subnet, String key, String claim) {
+  /**
+   * An accepted peer's range, found from its lease (its first address) when it is released:
+   * no second map by key (decision 0846).
+   */
+  private record Held(long first, long last, IpNet subnet, String key, Object claim) {
   }
 
   public PeerBook(PeerValidator validator) {
@@ -134,7 +137,7 @@ public final class PeerBook {
       rejected.put(key, r);
       return false;
     }
-    String claimed = validator.claim(peer);
+    Object claimed = validator.claim(peer);
     AddressRange range = AddressRange.of(peer.subnet()); // IPv4 after checkAlone: fits a long
     long first = range.first().longValueExact();
     long last = range.last().longValueExact();
@@ -153,7 +156,6 @@ public final class PeerBook {
     }
     Held h = new Held(first, last, peer.subnet(), key, claimed);
     ranges.put(h.first(), h);
-    heldByKey.put(key, h);
     if (claimed != null) {
       claims.put(claimed, key);
     }
@@ -163,11 +165,11 @@ public final class PeerBook {
 
   /** Drops an accepted peer's range and claim; true when it was accepted. */
   private boolean release(String key, Set<String> dirty) {
-    Held h = heldByKey.remove(key);
-    if (h == null) {
+    Lease peer = accepted.get(key);
+    if (peer == null) {
       return false;
     }
-    ranges.remove(h.first());
+    Held h = ranges.remove(AddressRange.of(peer.subnet()).first().longValueExact());
     if (h.claim() != null) {
       claims.remove(h.claim(), key);
     }

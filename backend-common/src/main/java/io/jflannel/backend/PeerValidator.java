@@ -27,17 +27,17 @@ public final class PeerValidator {
   private final IpNet ownSubnet;
   private final String backendType;
   private final PeerCheck backendCheck;
-  private final Function<Lease, String> claim;
+  private final Function<Lease, ?> claim;
 
   /**
    * @param network      the cluster Network (IPv4)
    * @param ownSubnet    this node's subnet
    * @param backendType  our backend type; peers must publish the same
    * @param backendCheck the backend's own rule (VTEP MAC, on-link)
-   * @param claim        a resource only one peer may hold (vxlan: {@code "VTEP MAC 2a:..."}), or null
+   * @param claim        a resource only one peer may hold (vxlan: its VTEP MAC, a {@link Claim}), or null
    */
   public PeerValidator(IpNet network, IpNet ownSubnet, String backendType, PeerCheck backendCheck,
-                       Function<Lease, String> claim) {
+                       Function<Lease, ?> claim) {
     this.network = Objects.requireNonNull(network, "network");
     this.ownSubnet = Objects.requireNonNull(ownSubnet, "ownSubnet");
     this.backendType = Objects.requireNonNull(backendType, "backendType");
@@ -86,7 +86,7 @@ public final class PeerValidator {
   }
 
   /** The peer's exclusive claim, or null when the backend has none. */
-  String claim(Lease peer) {
+  Object claim(Lease peer) {
     return claim == null ? null : claim.apply(peer);
   }
 

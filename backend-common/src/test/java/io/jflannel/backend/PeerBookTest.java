@@ -144,7 +144,7 @@ class PeerBookTest {
       assertEquals(expectChanged, changed, "step " + step);
       assertEquals(next.keySet(), union(acc.keySet(), book.rejected().keySet()), "every desired peer judged");
       List<Lease> accList = new ArrayList<>(acc.values());
-      Set<String> macs = new HashSet<>();
+      Set<Object> macs = new HashSet<>();
       for (int i = 0; i < accList.size(); i++) {
         assertNull(v.checkAlone(accList.get(i)));
         assertTrue(macs.add(v.claim(accList.get(i))), "claims are exclusive at step " + step);

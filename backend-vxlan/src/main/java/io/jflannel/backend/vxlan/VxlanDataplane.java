@@ -1,6 +1,7 @@
 package io.jflannel.backend.vxlan;
 
 import io.jflannel.backend.AddressRange;
+import io.jflannel.backend.Claim;
 import io.jflannel.backend.BackendListener.ObjectKind;
 import io.jflannel.backend.Dataplane;
 import io.jflannel.backend.ExternalInterface;
@@ -109,8 +110,8 @@ final class VxlanDataplane implements Dataplane {
   }
 
   @Override
-  public Function<Lease, String> exclusiveClaim() {
-    return peer -> "VtepMAC " + VtepData.vtepMac(peer.attrs().backendData());
+  public Function<Lease, Claim> exclusiveClaim() {
+    return peer -> new Claim("VtepMAC", VtepData.vtepMac(peer.attrs().backendData()));
   }
 
   @Override
