@@ -1,6 +1,6 @@
 package io.jflannel.subnet.kube;
 
-import io.fabric8.kubernetes.api.model.Pod;
+import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.jflannel.subnet.SubnetException;
@@ -29,9 +29,11 @@ public final class NodeNames {
       throw new SubnetException(
           "cannot tell which node this is: set NODE_NAME, or POD_NAME and POD_NAMESPACE");
     }
-    Pod p;
+    // Read generically (maps), not as a Pod: flanneld needs one field, and a typed read would
+    // build and keep Jackson deserializers for the whole Pod model (decision 0847).
+    GenericKubernetesResource p;
     try {
-      p = client.pods().inNamespace(ns).withName(pod).get();
+      p = client.genericKubernetesResources("v1", "Pod").inNamespace(ns).withName(pod).get();
     } catch (KubernetesClientException e) {
       throw new SubnetException("reading pod " + ns + "/" + pod + " to find the node name: "
           + e.getMessage(), e);
@@ -40,7 +42,9 @@ public final class NodeNames {
       throw new SubnetException("pod " + ns + "/" + pod
           + " (POD_NAMESPACE/POD_NAME) not found; cannot find the node name");
     }
-    String fromSpec = p.getSpec() == null ? null : trimmed(p.getSpec().getNodeName());
+    Object spec = p.getAdditionalProperties().get("spec");
+    Object nodeName = spec instanceof Map<?, ?> m ? m.get("nodeName") : null;
+    String fromSpec = nodeName instanceof String n ? trimmed(n) : null;
     if (fromSpec == null) {
       throw new SubnetException("pod " + ns + "/" + pod + " has no spec.nodeName");
     }

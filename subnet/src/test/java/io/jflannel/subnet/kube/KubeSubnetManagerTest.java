@@ -578,6 +578,16 @@ class KubeSubnetManagerTest {
   }
 
   @Test
+  void nodeNameFromAPodWithoutNodeNameIsAClearError() {
+    k8s.client.pods().inNamespace("kube-flannel").resource(new io.fabric8.kubernetes.api.model.PodBuilder()
+        .withNewMetadata().withName("unscheduled").withNamespace("kube-flannel").endMetadata()
+        .withNewSpec().endSpec().build()).create();
+    SubnetException e = assertThrows(SubnetException.class, () -> NodeNames.resolve(k8s.client,
+        Map.of("POD_NAME", "unscheduled", "POD_NAMESPACE", "kube-flannel")));
+    assertTrue(e.getMessage().contains("kube-flannel/unscheduled has no spec.nodeName"), e.getMessage());
+  }
+
+  @Test
   void nodeNameMissingEverywhereIsAClearError() {
     SubnetException e = assertThrows(SubnetException.class,
         () -> NodeNames.resolve(k8s.client, Map.of("POD_NAME", "p")));
