@@ -56,6 +56,12 @@ public final class KubeSubnetManager implements SubnetManager {
   private static final Duration POLL = Duration.ofMillis(500);
   /** How often the watchdog checks whether the node watch is connected. */
   private static final Duration WATCHDOG = Duration.ofSeconds(1);
+  /**
+   * A watch that lived this long and was back within {@link #ROLLOVER_GAP} was ended by the
+   * server's timeout (fabric8 asks for 5 to 10 minutes): resumed, not listed (decision 0848).
+   */
+  private static final Duration ROLLOVER_AGE = Duration.ofMinutes(4);
+  private static final Duration ROLLOVER_GAP = Duration.ofSeconds(5);
 
   private final KubernetesClient client;
   private final NetworkConfig config;
@@ -72,7 +78,7 @@ public final class KubeSubnetManager implements SubnetManager {
   private NodeEventLoop loop;                 // guarded by lock
   private boolean closed;                     // guarded by lock
   private ScheduledExecutorService watchdog;  // guarded by lock
-  private boolean watchWasDown;               // watchdog thread only
+  private final WatchGap watchGap = new WatchGap(ROLLOVER_AGE, ROLLOVER_GAP);
 
   /**
    * A manager for node {@code nodeName}. Does no I/O until a method needs it.
@@ -414,7 +420,7 @@ public final class KubeSubnetManager implements SubnetManager {
     inf.itemStore(store);
     inf.removeNamespaceIndex();
     inf.addEventHandler(new Handler(l));
-    inf.exceptionHandler(KubeSubnetManager::retryInformer);
+    inf.exceptionHandler(this::retryInformer);
     return inf;
   }
 
@@ -422,9 +428,11 @@ public final class KubeSubnetManager implements SubnetManager {
    * After a lost connection fabric8 resumes the watch from the last resource version and never
    * lists again. Some servers (the fabric8 mock, an API server whose watch cache moved on
    * without answering 410) do not replay what happened meanwhile, so a node deleted during an
-   * outage would stay programmed for ever. Like client-go after a watch error, we list again:
-   * once the watch is back after having been down, the informer is replaced by a new one on
-   * the same store, whose first list adds, updates and deletes what changed (decision 0700).
+   * outage would stay programmed for ever. So we list again: once the watch is back after a
+   * gap, the informer is replaced by a new one on the same store, whose first list adds,
+   * updates and deletes what changed (decision 0700). A watch the server simply ended (its
+   * timeout, every 5 to 10 minutes) and fabric8 resumed at once is not listed after, as
+   * client-go does not either ({@link WatchGap}, decision 0848).
    */
   private void startWatchdog() {
     synchronized (lock) {
@@ -449,17 +457,16 @@ public final class KubeSubnetManager implements SubnetManager {
     if (current == null) {
       return;
     }
-    if (!current.isWatching()) {
-      if (!watchWasDown) {
-        LOG.warn("node watch is down; fabric8 reconnects with backoff, nodes are listed again"
-            + " once it is back");
-      }
-      watchWasDown = true;
-      return;
-    }
-    if (watchWasDown) {
-      watchWasDown = false;
+    boolean wasDown = watchGap.isDown();
+    long downMs = watchGap.look(current.isWatching(), System.nanoTime());
+    if (watchGap.isDown() && !wasDown) {
+      LOG.debug("node watch is down; fabric8 reconnects with backoff");
+    } else if (downMs >= 0) {
+      LOG.info("node watch reconnected after {} ms down; listing nodes again to catch up with"
+          + " changes made while it was down", downMs);
       relist();
+    } else if (wasDown && !watchGap.isDown()) {
+      LOG.debug("node watch resumed (the server ended it); no list needed");
     }
   }
 
@@ -474,8 +481,6 @@ public final class KubeSubnetManager implements SubnetManager {
       fresh = newInformer(loop);
       informer = fresh;
     }
-    LOG.info("node watch reconnected; listing nodes again to catch up with changes made while"
-        + " it was down");
     old.stop();
     try {
       fresh.start().toCompletableFuture()
@@ -493,7 +498,7 @@ public final class KubeSubnetManager implements SubnetManager {
    * Informer list/watch failures are retried (the API server may be restarting), except an
    * authorization failure before the first list: that will not heal, so start-up fails with it.
    */
-  private static boolean retryInformer(boolean started, Throwable t) {
+  private boolean retryInformer(boolean started, Throwable t) {
     Throwable cause = t;
     while (cause != null && !(cause instanceof KubernetesClientException)) {
       cause = cause.getCause(); // fabric8 wraps it in CompletionException
@@ -502,6 +507,9 @@ public final class KubeSubnetManager implements SubnetManager {
         && (e.getCode() == 401 || e.getCode() == 403)) {
       LOG.error("listing nodes failed (RBAC needs nodes: get,list,watch): {}", e.getMessage());
       return false;
+    }
+    if (started) {
+      watchGap.failed(); // the watchdog lists again once the watch is back
     }
     LOG.warn("node informer: {}; retrying", t.toString());
     return true;
