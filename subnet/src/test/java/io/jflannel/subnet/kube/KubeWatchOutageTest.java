@@ -70,6 +70,15 @@ class KubeWatchOutageTest {
         assertEquals(1, seen.size(), "exactly the deletion: " + seen);
         LeaseEvent.Removed r = assertInstanceOf(LeaseEvent.Removed.class, seen.get(0));
         assertEquals(IpNet.parse("10.244.1.0/24"), r.lease().subnet());
+
+        // Decision 0849: the list runs on a connection a small request opened, not one of its own.
+        List<String> paths = new ArrayList<>();
+        for (int i = back.getRequestCount(); i > 0; i--) {
+          paths.add(back.takeRequest().getPath());
+        }
+        int list = paths.indexOf(paths.stream().filter(p -> p.startsWith("/api/v1/nodes?limit=")).findFirst()
+            .orElseThrow(() -> new AssertionError("no list after the reconnect: " + paths)));
+        assertEquals("/api/v1/nodes/self", paths.get(list - 1), paths.toString());
       } finally {
         m.close();
         if (back != null) {
