@@ -3,6 +3,7 @@ package io.jflannel.subnet.kube;
 import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;
+import io.fabric8.kubernetes.client.dsl.base.ResourceDefinitionContext;
 import io.jflannel.subnet.SubnetException;
 import java.util.Map;
 
@@ -10,6 +11,10 @@ import java.util.Map;
 public final class NodeNames {
 
   private NodeNames() {}
+
+  /** Core v1 pods, named in full: no discovery request to learn the plural. */
+  private static final ResourceDefinitionContext POD = new ResourceDefinitionContext.Builder()
+      .withGroup("").withVersion("v1").withKind("Pod").withPlural("pods").withNamespaced(true).build();
 
   /**
    * {@code NODE_NAME} when set; otherwise the {@code spec.nodeName} of the pod named by
@@ -33,7 +38,7 @@ public final class NodeNames {
     // build and keep Jackson deserializers for the whole Pod model (decision 0847).
     GenericKubernetesResource p;
     try {
-      p = client.genericKubernetesResources("v1", "Pod").inNamespace(ns).withName(pod).get();
+      p = client.genericKubernetesResources(POD).inNamespace(ns).withName(pod).get();
     } catch (KubernetesClientException e) {
       throw new SubnetException("reading pod " + ns + "/" + pod + " to find the node name: "
           + e.getMessage(), e);

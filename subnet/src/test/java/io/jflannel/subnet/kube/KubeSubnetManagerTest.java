@@ -570,20 +570,28 @@ class KubeSubnetManagerTest {
     k8s.client.pods().inNamespace("kube-flannel").resource(new io.fabric8.kubernetes.api.model.PodBuilder()
         .withNewMetadata().withName("kube-flannel-ds-x").withNamespace("kube-flannel").endMetadata()
         .withNewSpec().withNodeName("worker-3").endSpec().build()).create();
-    KubeSubnetManager m = KubeSubnetManager.create(k8s.client, Fixtures.ipv4Config(),
-        Map.of("POD_NAME", "kube-flannel-ds-x", "POD_NAMESPACE", "kube-flannel"),
-        KubeOptions.defaults());
-    managers.add(m);
-    assertEquals("worker-3", m.nodeName());
+    // flanneld's own client (no class-path scan of kinds, decision 0838) must find the pod too.
+    try (io.fabric8.kubernetes.client.KubernetesClient own = KubeClients.create(
+        "http://" + k8s.server.getHostName() + ":" + k8s.server.getPort(), "")) {
+      KubeSubnetManager m = KubeSubnetManager.create(own, Fixtures.ipv4Config(),
+          Map.of("POD_NAME", "kube-flannel-ds-x", "POD_NAMESPACE", "kube-flannel"),
+          KubeOptions.defaults());
+      managers.add(m);
+      assertEquals("worker-3", m.nodeName());
+    }
   }
 
   @Test
-  void nodeNameFromAPodWithoutNodeNameIsAClearError() {
+  void nodeNameFromAPodWithoutNodeNameIsAClearError() throws Exception {
     k8s.client.pods().inNamespace("kube-flannel").resource(new io.fabric8.kubernetes.api.model.PodBuilder()
         .withNewMetadata().withName("unscheduled").withNamespace("kube-flannel").endMetadata()
         .withNewSpec().endSpec().build()).create();
-    SubnetException e = assertThrows(SubnetException.class, () -> NodeNames.resolve(k8s.client,
-        Map.of("POD_NAME", "unscheduled", "POD_NAMESPACE", "kube-flannel")));
+    SubnetException e;
+    try (io.fabric8.kubernetes.client.KubernetesClient own = KubeClients.create(
+        "http://" + k8s.server.getHostName() + ":" + k8s.server.getPort(), "")) {
+      e = assertThrows(SubnetException.class, () -> NodeNames.resolve(own,
+          Map.of("POD_NAME", "unscheduled", "POD_NAMESPACE", "kube-flannel")));
+    }
     assertTrue(e.getMessage().contains("kube-flannel/unscheduled has no spec.nodeName"), e.getMessage());
   }
 
