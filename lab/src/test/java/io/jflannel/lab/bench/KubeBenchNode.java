@@ -33,6 +33,9 @@ final class KubeBenchNode implements AutoCloseable {
   /** The node flanneld runs as (its podCIDR is outside the peers' 10.128.0.0/9). */
   static final String NODE = "bench-node";
   static final String NODE_CIDR = "10.1.0.0/24";
+  /** The daemon's own pod, as the DaemonSet runs it: flanneld finds its node through it. */
+  static final String POD = "kube-flannel-ds-bench";
+  static final String POD_NAMESPACE = "kube-flannel";
   static final String PREFIX = "flannel.alpha.coreos.com/";
 
   final Path work;
@@ -71,6 +74,11 @@ final class KubeBenchNode implements AutoCloseable {
     client = new KubernetesClientBuilder().withConfig(Config.empty()).editOrNewConfig().withMasterUrl(URL)
         .withRequestTimeout(60_000).endConfig().withHttpClientFactory(new JdkHttpClientFactory()).build();
     client.nodes().resource(node(NODE, NODE_CIDR, "192.0.2.1", false, 0)).create();
+    client.pods().inNamespace(POD_NAMESPACE).resource(new io.fabric8.kubernetes.api.model.PodBuilder()
+        .withNewMetadata().withName(POD).withNamespace(POD_NAMESPACE).addToLabels("app", "flannel").endMetadata()
+        .withNewSpec().withNodeName(NODE).withHostNetwork(true).withServiceAccountName("flannel")
+        .addNewContainer().withName("kube-flannel").withImage("jflannel:bench")
+        .withArgs("--ip-masq", "--kube-subnet-mgr").endContainer().endSpec().build()).create();
     netlink = Netlink.open();
   }
 
@@ -178,12 +186,15 @@ final class KubeBenchNode implements AutoCloseable {
 
   /** Starts flanneld as {@link #NODE}; returns System.nanoTime() just before the fork. */
   long startDaemon(String javaOpts) throws IOException {
+    // As deploy/kube-flannel.yml runs it: the health endpoint on 8081 (in the bench's
+    // namespace) and the node found through the own pod (POD_NAME, POD_NAMESPACE).
     List<String> cmd = List.of(flanneld.toString(), "--kube-subnet-mgr", "--kube-api-url", URL,
         "--net-config-path", netConf.toString(), "--subnet-file", subnetFile().toString(),
-        "--iface", "eth0", "--ip-masq", "--healthz-port", "0");
+        "--iface", "eth0", "--ip-masq", "--healthz-port", "8081");
     ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true)
         .redirectOutput(ProcessBuilder.Redirect.appendTo(daemonLog().toFile()));
-    pb.environment().put("NODE_NAME", NODE);
+    pb.environment().put("POD_NAME", POD);
+    pb.environment().put("POD_NAMESPACE", POD_NAMESPACE);
     if (!javaOpts.isBlank()) {
       pb.environment().put("JFLANNEL_JAVA_OPTS", javaOpts);
     }
@@ -199,7 +210,15 @@ final class KubeBenchNode implements AutoCloseable {
 
   void checkDaemonAlive() {
     if (daemon == null || !daemon.isAlive()) {
-      throw new IllegalStateException("flanneld exited; see " + daemonLog());
+      String tail;
+      try {
+        List<String> lines = Files.readAllLines(daemonLog());
+        tail = String.join("\n", lines.subList(Math.max(0, lines.size() - 5), lines.size()));
+      } catch (IOException e) {
+        tail = e.toString();
+      }
+      // The work directory goes with the bench's namespace: the log's end is shown here.
+      throw new IllegalStateException("flanneld exited; the end of its log:\n" + tail);
     }
     if (!mock.isAlive()) {
       throw new IllegalStateException("kube API mock exited; see " + work.resolve("kube-api.log"));
