@@ -117,7 +117,7 @@ public final class KubeColdStartBench {
     java.net.InetAddress gw = java.net.InetAddress.getByName(BenchNode.peerSubnet(last).replace("/24", ""));
     String mac = KubeBenchNode.peerMac(last, rounds);
     long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(5);
-    while (!neighHas(node, gw, mac)) {
+    while (!DaemonBench.neighHas(node.netlink, gw, mac)) {
       if (System.nanoTime() > deadline) {
         throw new IllegalStateException("updates not applied within 5 minutes");
       }
@@ -131,14 +131,6 @@ public final class KubeColdStartBench {
         peers, rounds * peers));
   }
 
-  static boolean neighHas(KubeBenchNode node, java.net.InetAddress gw, String mac) throws Exception {
-    var dev = node.netlink.link("flannel.1");
-    if (dev.isEmpty()) {
-      return false;
-    }
-    return node.netlink.neighs(dev.get().index(), io.jflannel.netlink.Families.AF_INET).stream()
-        .anyMatch(x -> x.address().equals(gw) && mac.equalsIgnoreCase(String.valueOf(x.lladdr())));
-  }
 
   static void coldStart(KubeBenchNode node, String opts, int runs, int[] sizes) throws Exception {
     DaemonBench.javaVersionReference(runs);
@@ -186,13 +178,9 @@ public final class KubeColdStartBench {
           String idle = System.getenv("BENCH_IDLE"); // seconds: idle CPU over them, then the footprint again
           if (idle != null) {
             long pid = node.daemonPid();
-            long c0 = BenchNode.cpuTicks(pid);
-            long w0 = System.nanoTime();
-            Thread.sleep(Long.parseLong(idle) * 1000L);
-            double wall = (System.nanoTime() - w0) / 1e9;
-            long ticks = BenchNode.cpuTicks(pid) - c0;
+            DaemonBench.Idle cpu = DaemonBench.idle(pid, Long.parseLong(idle));
             System.out.printf(Locale.ROOT, "  idle CPU over %.0f s with %d peer Nodes: %d ticks = %.2f %% of one core%n",
-                wall, n, ticks, 100.0 * ticks / 100.0 / wall); // USER_HZ is 100 on Linux
+                cpu.wallSeconds(), n, cpu.ticks(), cpu.percent());
             DaemonBench.report(pid, String.format(Locale.ROOT, "kube, %d peers, after %s s idle", n, idle));
           }
         }
