@@ -25,6 +25,13 @@ import java.security.cert.CertificateFactory;
 import java.util.Collection;
 import java.util.List;
 import java.util.Locale;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.Executor;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.SynchronousQueue;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import javax.net.ssl.TrustManager;
 import javax.net.ssl.TrustManagerFactory;
 
@@ -76,6 +83,7 @@ public final class KubeClients {
     try {
       return new KubernetesClientBuilder()
           .withConfig(config)
+          .withTaskExecutorSupplier(new TaskPool())
           .withHttpClientFactory(new ApiServerTrust())
           .withKubernetesSerialization(serialization())
           .build();
@@ -101,6 +109,38 @@ public final class KubeClients {
     return s;
   }
 
+  /** How long an idle thread of the client's pools lives (decision 0850; the JDK's cached pools: 60 s). */
+  static final long POOL_THREAD_IDLE_SECONDS = 3;
+
+  /**
+   * A cached pool like fabric8's and the JDK HTTP client's own (a thread per concurrent task,
+   * no queue, so a task that waits for another never dead-locks), whose idle threads end after
+   * {@link #POOL_THREAD_IDLE_SECONDS} instead of 60 s: the client works in bursts (the list, a
+   * watch event) and each idle thread keeps its stack pages resident (docs/decisions/0850).
+   */
+  static ExecutorService shortLivedPool(String name) {
+    AtomicInteger n = new AtomicInteger();
+    return new ThreadPoolExecutor(0, Integer.MAX_VALUE, POOL_THREAD_IDLE_SECONDS, TimeUnit.SECONDS,
+        new SynchronousQueue<>(), r -> {
+          Thread t = new Thread(r, name + "-" + n.incrementAndGet());
+          t.setDaemon(true);
+          return t;
+        });
+  }
+
+  /** fabric8's task executor (informer dispatch, watch reconnects): a short-lived pool, shut down with the client. */
+  static final class TaskPool implements KubernetesClientBuilder.ExecutorSupplier {
+    @Override
+    public Executor get() {
+      return shortLivedPool("jfl-kube-task");
+    }
+
+    @Override
+    public void onClose(Executor executor) {
+      ((ExecutorService) executor).shutdownNow();
+    }
+  }
+
   /**
    * fabric8's JDK HTTP client, trusting for the API server what client-go trusts
    * (docs/decisions/0841). fabric8 alone adds a configured cluster CA to the JDK's bundle of
@@ -115,6 +155,25 @@ public final class KubeClients {
    * </ul>
    */
   static final class ApiServerTrust extends JdkHttpClientFactory {
+    /** The pools of the JDK clients this factory built (one per client; derived clients share it). */
+    private final List<ExecutorService> pools = new CopyOnWriteArrayList<>();
+
+    /** The JDK client runs its callbacks (response bodies, WebSocket messages) on a short-lived pool. */
+    @Override
+    protected java.net.http.HttpClient.Builder createNewHttpClientBuilder() {
+      ExecutorService pool = shortLivedPool("jfl-kube-http");
+      pools.add(pool);
+      return java.net.http.HttpClient.newBuilder().executor(pool);
+    }
+
+    /** fabric8 calls this once, when the client and the clients derived from it are closed. */
+    @Override
+    protected void closeHttpClient(io.fabric8.kubernetes.client.jdkhttp.JdkHttpClientImpl client) {
+      super.closeHttpClient(client);
+      pools.forEach(ExecutorService::shutdownNow);
+      pools.clear();
+    }
+
     @Override
     public HttpClient.Builder newBuilder(Config config) {
       TrustManager[] trust;

@@ -120,4 +120,50 @@ class KubeClientsTest {
     }
     assertEquals(List.of("HTTP/1.1 upgrade=null"), upgrades);
   }
+
+  @Test
+  void poolThreadsServeTheClientAndEndSoonAfterItsWork() throws Exception {
+    // docs/decisions/0850: fabric8's task pool and the JDK client's pool are ours, named, and
+    // their idle threads end after a few seconds instead of the JDK's 60.
+    List<String> handlerThreads = new java.util.concurrent.CopyOnWriteArrayList<>();
+    try (KubernetesClient c = KubeClients.create(serverUrl(), "")) {
+      var informer = c.nodes().inform(new io.fabric8.kubernetes.client.informers.ResourceEventHandler<>() {
+        @Override
+        public void onAdd(io.fabric8.kubernetes.api.model.Node n) {
+          handlerThreads.add(Thread.currentThread().getName());
+        }
+
+        @Override
+        public void onUpdate(io.fabric8.kubernetes.api.model.Node o, io.fabric8.kubernetes.api.model.Node n) {
+        }
+
+        @Override
+        public void onDelete(io.fabric8.kubernetes.api.model.Node n, boolean unknown) {
+        }
+      });
+      try {
+        informer.start().toCompletableFuture().get(10, java.util.concurrent.TimeUnit.SECONDS);
+        List<String> busy = poolThreads();
+        assertTrue(busy.stream().anyMatch(t -> t.startsWith("jfl-kube-http-")), busy.toString());
+        assertEquals(1, handlerThreads.size(), handlerThreads.toString());
+        assertTrue(handlerThreads.get(0).startsWith("jfl-kube-task-"), handlerThreads.toString());
+        // The informer stays up (its watch open) while the pools go idle.
+        long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(30);
+        while (!poolThreads().isEmpty() && System.nanoTime() < deadline) {
+          Thread.sleep(100);
+        }
+        assertEquals(List.of(), poolThreads(), "idle pool threads after 30 s (keep-alive "
+            + KubeClients.POOL_THREAD_IDLE_SECONDS + " s)");
+        assertTrue(informer.isWatching(), "the informer's watch outlives the pool threads");
+        assertEquals("10.244.1.0/24", c.nodes().withName("n1").get().getSpec().getPodCIDR(), "later requests get new threads");
+      } finally {
+        informer.close();
+      }
+    }
+  }
+
+  private static List<String> poolThreads() {
+    return Thread.getAllStackTraces().keySet().stream().map(Thread::getName)
+        .filter(n -> n.startsWith("jfl-kube-task-") || n.startsWith("jfl-kube-http-")).sorted().toList();
+  }
 }
