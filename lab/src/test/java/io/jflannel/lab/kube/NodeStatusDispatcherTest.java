@@ -164,4 +164,55 @@ class NodeStatusDispatcherTest {
     assertEquals(null, client.nodes().withName("n7").get());
     assertEquals(49, client.nodes().list().getItems().size(), "n1..n50 without n7");
   }
+
+  /** Watches nodes (from {@code rv}, or from the start when null) and records "ACTION name" until {@code last} arrives. */
+  private List<String> watchUntil(String rv, String last, Runnable whileWatching) throws Exception {
+    List<String> events = new java.util.concurrent.CopyOnWriteArrayList<>();
+    var options = new io.fabric8.kubernetes.api.model.ListOptionsBuilder().withResourceVersion(rv).build();
+    try (var w = client.nodes().watch(options, new io.fabric8.kubernetes.client.Watcher<Node>() {
+      @Override
+      public void eventReceived(Action action, Node node) {
+        events.add(action + " " + node.getMetadata().getName());
+      }
+
+      @Override
+      public void onClose(io.fabric8.kubernetes.client.WatcherException cause) {
+      }
+    })) {
+      whileWatching.run();
+      long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(10);
+      while (!events.contains(last) && System.nanoTime() < deadline) {
+        Thread.sleep(20);
+      }
+    }
+    return events;
+  }
+
+  @Test
+  void aWatchFromAVersionGetsWhatChangedAfterItOnly() throws Exception {
+    client.nodes().resource(KubeApiMock.node("n2", "10.244.2.0/24", "192.0.2.2")).create();
+    String rv = client.nodes().list().getMetadata().getResourceVersion();
+    client.nodes().resource(KubeApiMock.node("n3", "10.244.3.0/24", "192.0.2.3")).create(); // after the list
+    List<String> events = watchUntil(rv, "MODIFIED n1",
+        () -> client.nodes().withName("n1").edit(n -> {
+          n.getMetadata().getLabels().put("changed", "yes");
+          return n;
+        }));
+    assertEquals(List.of("ADDED n3", "MODIFIED n1"), events);
+  }
+
+  @Test
+  void aWatchWithoutAVersionGetsEveryNodeFirst() throws Exception {
+    client.nodes().resource(KubeApiMock.node("n2", "10.244.2.0/24", "192.0.2.2")).create();
+    List<String> events = watchUntil(null, "ADDED n2", () -> { });
+    assertEquals(List.of("ADDED n1", "ADDED n2"), events);
+  }
+
+  @Test
+  void theWatchedVersionIsReadFromTheQuery() {
+    assertEquals(42, NodeStatusDispatcher.watchedFromVersion("/api/v1/nodes?allowWatchBookmarks=true&resourceVersion=42&watch=true"));
+    assertEquals(0, NodeStatusDispatcher.watchedFromVersion("/api/v1/nodes?watch=true"));
+    assertEquals(0, NodeStatusDispatcher.watchedFromVersion("/api/v1/nodes?resourceVersion=&watch=true"));
+    assertEquals(0, NodeStatusDispatcher.watchedFromVersion("/api/v1/nodes"));
+  }
 }
