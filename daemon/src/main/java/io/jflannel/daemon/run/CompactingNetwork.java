@@ -53,6 +53,7 @@ final class CompactingNetwork implements Network {
 
   private boolean firstDone;
   private boolean settled;
+  private int passesRunning;
   private long lastPassNanos;
   private long baseline;
 
@@ -83,19 +84,32 @@ final class CompactingNetwork implements Network {
 
   @Override
   public void reconcile(Collection<Lease> peers) {
-    delegate.reconcile(peers);
-    afterPass(peers.size());
+    beforePass();
+    try {
+      delegate.reconcile(peers);
+    } finally {
+      afterPass(peers.size());
+    }
   }
 
   @Override
   public void reconcile(Map<String, Lease> peersByKey) {
-    delegate.reconcile(peersByKey); // keeps the delegate's keyed fast path
-    afterPass(peersByKey.size());
+    beforePass();
+    try {
+      delegate.reconcile(peersByKey); // keeps the delegate's keyed fast path
+    } finally {
+      afterPass(peersByKey.size());
+    }
+  }
+
+  private synchronized void beforePass() {
+    passesRunning++;
   }
 
   private void afterPass(int peers) {
     boolean first;
     synchronized (this) {
+      passesRunning--;
       lastPassNanos = clock.getAsLong();
       first = !firstDone;
       firstDone = true;
@@ -111,6 +125,10 @@ final class CompactingNetwork implements Network {
     boolean grown;
     String when;
     synchronized (this) {
+      if (passesRunning > 0) { // a long pass is not a quiet time (an update storm on a slow node)
+        scheduler.schedule(this::checkQuiet, quietNanos);
+        return;
+      }
       long rested = clock.getAsLong() - lastPassNanos;
       if (rested < quietNanos) {
         scheduler.schedule(this::checkQuiet, quietNanos - rested);

@@ -207,4 +207,44 @@ class CompactingNetworkTest {
     assertEquals(3, calls.stream().filter("gc"::equals).count(), calls.toString());
     assertEquals(1, due.values().stream().mapToInt(List::size).sum(), "one look pending at a time");
   }
+
+  @Test
+  void noCollectionWhileAPassIsRunningHoweverLongItTakes() {
+    // A pass longer than the quiet time (a storm on a slow node) is not a quiet time.
+    Network slow = new Network() {
+      @Override
+      public Lease lease() {
+        return null;
+      }
+
+      @Override
+      public int mtu() {
+        return 0;
+      }
+
+      @Override
+      public void reconcile(Collection<Lease> peers) {
+        calls.add("pass start");
+        heap += 4L << 20;
+        advance(3 * QUIET);              // the looks during this pass must not collect
+        calls.add("pass end");
+      }
+
+      @Override
+      public void start() {
+      }
+
+      @Override
+      public void close() {
+      }
+    };
+    Network net = compacting(slow);
+    net.reconcile(List.of());            // first pass: collects at once (after it)
+    advance(QUIET);                      // settling look
+    calls.clear();
+    net.reconcile(List.of());
+    assertEquals(List.of("pass start", "pass end"), calls);
+    advance(QUIET);                      // rested now, and grown: collects
+    assertEquals(List.of("pass start", "pass end", "gc"), calls);
+  }
 }
