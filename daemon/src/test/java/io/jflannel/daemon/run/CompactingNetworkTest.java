@@ -77,6 +77,34 @@ class CompactingNetworkTest {
     }
   };
 
+  /** A network whose passes run {@code pass}; nothing else. */
+  private static Network onPass(Runnable pass) {
+    return new Network() {
+      @Override
+      public Lease lease() {
+        return null;
+      }
+
+      @Override
+      public int mtu() {
+        return 0;
+      }
+
+      @Override
+      public void reconcile(Collection<Lease> peers) {
+        pass.run();
+      }
+
+      @Override
+      public void start() {
+      }
+
+      @Override
+      public void close() {
+      }
+    };
+  }
+
   @Test
   void collectsOnceRightAfterTheFirstPass() {
     Network net = compacting(fake);
@@ -108,29 +136,7 @@ class CompactingNetworkTest {
   @Test
   void concurrentFirstPassesCollectOnlyOnce() throws Exception {
     List<String> gcs = java.util.Collections.synchronizedList(new ArrayList<>());
-    Network quiet = compacting(new Network() {
-      @Override
-      public Lease lease() {
-        return null;
-      }
-
-      @Override
-      public int mtu() {
-        return 0;
-      }
-
-      @Override
-      public void reconcile(Collection<Lease> peers) {
-      }
-
-      @Override
-      public void start() {
-      }
-
-      @Override
-      public void close() {
-      }
-    }, () -> gcs.add("gc"));
+    Network quiet = compacting(onPass(() -> { }), () -> gcs.add("gc"));
     Thread[] ts = new Thread[4];
     for (int i = 0; i < ts.length; i++) {
       ts[i] = new Thread(() -> quiet.reconcile(List.of()));
@@ -211,33 +217,12 @@ class CompactingNetworkTest {
   @Test
   void noCollectionWhileAPassIsRunningHoweverLongItTakes() {
     // A pass longer than the quiet time (a storm on a slow node) is not a quiet time.
-    Network slow = new Network() {
-      @Override
-      public Lease lease() {
-        return null;
-      }
-
-      @Override
-      public int mtu() {
-        return 0;
-      }
-
-      @Override
-      public void reconcile(Collection<Lease> peers) {
-        calls.add("pass start");
-        heap += 4L << 20;
-        advance(3 * QUIET);              // the looks during this pass must not collect
-        calls.add("pass end");
-      }
-
-      @Override
-      public void start() {
-      }
-
-      @Override
-      public void close() {
-      }
-    };
+    Network slow = onPass(() -> {
+      calls.add("pass start");
+      heap += 4L << 20;
+      advance(3 * QUIET);                // the looks during this pass must not collect
+      calls.add("pass end");
+    });
     Network net = compacting(slow);
     net.reconcile(List.of());            // first pass: collects at once (after it)
     advance(QUIET);                      // settling look
