@@ -125,11 +125,9 @@ final class CompactingNetwork implements Network {
     boolean grown;
     String when;
     synchronized (this) {
-      if (passesRunning > 0) { // a long pass is not a quiet time (an update storm on a slow node)
-        scheduler.schedule(this::checkQuiet, quietNanos);
-        return;
-      }
-      long rested = clock.getAsLong() - lastPassNanos;
+      // A running pass has not rested at all, however long ago the last one ended (an update
+      // storm's long pass on a slow node).
+      long rested = passesRunning > 0 ? 0 : clock.getAsLong() - lastPassNanos;
       if (rested < quietNanos) {
         scheduler.schedule(this::checkQuiet, quietNanos - rested);
         return;
