@@ -10,7 +10,6 @@ import io.fabric8.mockwebserver.crud.AttributeSet;
 import io.fabric8.mockwebserver.crud.AttributeType;
 import io.fabric8.mockwebserver.dsl.HttpMethod;
 import io.fabric8.mockwebserver.http.Buffer;
-import io.fabric8.mockwebserver.http.ByteString;
 import io.fabric8.mockwebserver.http.Headers;
 import io.fabric8.mockwebserver.http.MockResponse;
 import io.fabric8.mockwebserver.http.RecordedRequest;
@@ -103,10 +102,16 @@ public class NodeStatusDispatcher extends KubernetesCrudDispatcher {
     return 0;
   }
 
-  /** Passes a watch's messages on, except ADDED events of objects not newer than {@code since}. */
+  /**
+   * The stock watch listener with its opening replay filtered: while it opens (when it sends
+   * every stored object as ADDED), ADDED events of objects not newer than {@code since} are
+   * dropped; every later event is new and passes unparsed. Forwards the callbacks the stock
+   * listener handles, all with one socket wrapper, which it keeps for later events.
+   */
   private static final class SinceVersion extends WebSocketListener {
     private final WebSocketListener delegate;
     private final long since;
+    private volatile boolean replaying;
     private volatile WebSocket filtered;
 
     SinceVersion(WebSocketListener delegate, long since) {
@@ -114,7 +119,6 @@ public class NodeStatusDispatcher extends KubernetesCrudDispatcher {
       this.since = since;
     }
 
-    /** One wrapper per socket, so the watch's own identity checks still hold. */
     private WebSocket filtered(WebSocket ws) {
       WebSocket f = filtered;
       if (f == null) {
@@ -126,7 +130,7 @@ public class NodeStatusDispatcher extends KubernetesCrudDispatcher {
 
           @Override
           public boolean send(String text) {
-            return isOld(text) || ws.send(text);
+            return replaying && isOld(text) || ws.send(text);
           }
 
           @Override
@@ -158,28 +162,13 @@ public class NodeStatusDispatcher extends KubernetesCrudDispatcher {
     }
 
     @Override
-    public void onBeforeAccept(WebSocket ws, Response response) {
-      delegate.onBeforeAccept(filtered(ws), response);
-    }
-
-    @Override
     public void onOpen(WebSocket ws, Response response) {
-      delegate.onOpen(filtered(ws), response);
-    }
-
-    @Override
-    public void onMessage(WebSocket ws, String text) {
-      delegate.onMessage(filtered(ws), text);
-    }
-
-    @Override
-    public void onMessage(WebSocket ws, ByteString bytes) {
-      delegate.onMessage(filtered(ws), bytes);
-    }
-
-    @Override
-    public void onMessage(WebSocket ws, byte[] bytes) {
-      delegate.onMessage(filtered(ws), bytes);
+      replaying = true;
+      try {
+        delegate.onOpen(filtered(ws), response); // the stock listener replays in here
+      } finally {
+        replaying = false;
+      }
     }
 
     @Override
