@@ -103,15 +103,17 @@ public class NodeStatusDispatcher extends KubernetesCrudDispatcher {
   }
 
   /**
-   * The stock watch listener with its opening replay filtered: while it opens (when it sends
-   * every stored object as ADDED), ADDED events of objects not newer than {@code since} are
-   * dropped; every later event is new and passes unparsed. Forwards the callbacks the stock
-   * listener handles, all with one socket wrapper, which it keeps for later events.
+   * The stock watch listener with its socket filtered: ADDED events of objects not newer than
+   * {@code since} are dropped. The stock listener sends its opening replay of every stored
+   * object from its own executor, so the filter cannot rely on when an event is sent (the
+   * sends may run after {@code onOpen} returned); it relies on what a real API server
+   * guarantees instead: a watch from a version never gets an object that is not newer. Only
+   * events that name ADDED as their type are parsed; changes and deletions pass as they are.
+   * Forwards the callbacks the stock listener handles, all with one socket wrapper.
    */
-  private static final class SinceVersion extends WebSocketListener {
+  static final class SinceVersion extends WebSocketListener {
     private final WebSocketListener delegate;
     private final long since;
-    private volatile boolean replaying;
     private volatile WebSocket filtered;
 
     SinceVersion(WebSocketListener delegate, long since) {
@@ -130,7 +132,7 @@ public class NodeStatusDispatcher extends KubernetesCrudDispatcher {
 
           @Override
           public boolean send(String text) {
-            return replaying && isOld(text) || ws.send(text);
+            return isOld(text) || ws.send(text);
           }
 
           @Override
@@ -149,6 +151,9 @@ public class NodeStatusDispatcher extends KubernetesCrudDispatcher {
     }
 
     private boolean isOld(String event) {
+      if (!event.contains("\"ADDED\"")) {
+        return false; // not an addition: no parse
+      }
       try {
         JsonNode e = JSON.readTree(event);
         if (!"ADDED".equals(e.path("type").asText())) {
@@ -163,12 +168,7 @@ public class NodeStatusDispatcher extends KubernetesCrudDispatcher {
 
     @Override
     public void onOpen(WebSocket ws, Response response) {
-      replaying = true;
-      try {
-        delegate.onOpen(filtered(ws), response); // the stock listener replays in here
-      } finally {
-        replaying = false;
-      }
+      delegate.onOpen(filtered(ws), response); // the stock listener queues its replay in here
     }
 
     @Override

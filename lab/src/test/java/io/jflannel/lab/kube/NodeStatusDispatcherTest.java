@@ -201,6 +201,55 @@ class NodeStatusDispatcherTest {
     assertEquals(List.of("ADDED n3", "MODIFIED n1"), events);
   }
 
+  /** A watch event as the mock sends it: type, and a Node with its name and resource version. */
+  private static String event(String type, String name, long rv) {
+    return "{\"type\":\"" + type + "\",\"object\":{\"kind\":\"Node\",\"metadata\":{\"name\":\""
+        + name + "\",\"resourceVersion\":\"" + rv + "\"}}}";
+  }
+
+  @Test
+  void oldAdditionsAreDroppedWhenTheStockListenerSendsThemAfterItOpened() throws Exception {
+    // The stock listener queues its replay on its own executor: the sends may come after
+    // onOpen returned. Here they all do.
+    List<String> sent = new java.util.concurrent.CopyOnWriteArrayList<>();
+    var socket = new io.fabric8.mockwebserver.http.WebSocket() {
+      @Override
+      public io.fabric8.mockwebserver.http.RecordedRequest request() {
+        return null;
+      }
+
+      @Override
+      public boolean send(String text) {
+        return sent.add(text);
+      }
+
+      @Override
+      public boolean send(byte[] bytes) {
+        return false;
+      }
+
+      @Override
+      public boolean close(int code, String reason) {
+        return true;
+      }
+    };
+    var opened = new java.util.concurrent.atomic.AtomicReference<io.fabric8.mockwebserver.http.WebSocket>();
+    var stock = new io.fabric8.mockwebserver.http.WebSocketListener() {
+      @Override
+      public void onOpen(io.fabric8.mockwebserver.http.WebSocket ws, io.fabric8.mockwebserver.http.Response r) {
+        opened.set(ws);
+      }
+    };
+    new NodeStatusDispatcher.SinceVersion(stock, 10).onOpen(socket, null);
+    List<String> events = List.of(event("ADDED", "old", 5), event("ADDED", "at", 10),
+        event("ADDED", "new", 11), event("MODIFIED", "old", 12), event("DELETED", "at", 13),
+        "not json \"ADDED\"");
+    Thread later = new Thread(() -> events.forEach(opened.get()::send));
+    later.start();
+    later.join();
+    assertEquals(events.subList(2, 6), sent);
+  }
+
   @Test
   void aWatchWithoutAVersionGetsEveryNodeFirst() throws Exception {
     client.nodes().resource(KubeApiMock.node("n2", "10.244.2.0/24", "192.0.2.2")).create();
