@@ -74,12 +74,14 @@ public final class ReconcilingNetwork implements Network {
   private final Set<String> unmapped = new HashSet<>();
   private volatile Desired desired = Desired.empty();
   /**
-   * What the last pass left in the kernel when it finished without errors, else null. A
-   * reconcile (the desired peers changed) diffs against it instead of dumping: between two
-   * passes the kernel can only drift through changes the notifications report, and those
-   * schedule a dumping repair pass. It differs from {@link #want} only on {@link #unmapped}.
+   * Whether the last pass finished without errors, leaving in the kernel exactly what
+   * {@link #want} holds (a pass changes {@code want} only in {@link #remap}, before it
+   * programs). A reconcile (the desired peers changed) then diffs the peers it remaps against
+   * their objects of that pass instead of dumping: between two passes the kernel can only
+   * drift through changes the notifications report, and those schedule a dumping repair pass.
+   * A flag rather than a copy of {@code want}: the copy would be equal to it (decision 0855).
    */
-  private Map<String, PeerObjects> programmed;
+  private boolean programmedClean;
   private volatile boolean closed;
   /**
    * Whether the desired peers are known. Until the first {@link #reconcile}, repair passes do
@@ -181,7 +183,7 @@ public final class ReconcilingNetwork implements Network {
       if (!book.rejected().equals(rejected)) {
         reportRejections(book.rejected());
       }
-      if (first || !changed.isEmpty() || programmed == null) {
+      if (first || !changed.isEmpty() || !programmedClean) {
         pass(null);
       }
     }
@@ -364,19 +366,17 @@ public final class ReconcilingNetwork implements Network {
         listener.repaired(k, 1);
       }
       boolean remapAll = !deviceFixes.isEmpty();
-      if (remapAll) {
-        // A recreated device has a new index: nothing cached describes the kernel any more.
-        programmed = null;
-      }
-      Map<String, PeerObjects> believed = trigger == null ? programmed : null;
-      programmed = null; // until this pass ends cleanly
-      List<String> touched = remap(remapAll);
-      if (believed == null) {
+      // A recreated device has a new index: nothing cached describes the kernel any more.
+      boolean incremental = trigger == null && programmedClean && !remapAll;
+      programmedClean = false; // until this pass ends cleanly
+      Map<String, PeerObjects> before = new HashMap<>(); // what the last pass programmed for the remapped
+      List<String> touched = remap(remapAll, before);
+      if (!incremental) {
         Desired fresh = Desired.empty();
         want.values().forEach(fresh::add);
         desired = fresh;
       }
-      ReconcilePlan plan = believed != null ? planChanges(touched, believed)
+      ReconcilePlan plan = incremental ? planChanges(touched, before)
           : ReconcilePlanner.plan(want, dataplane.dumpOwned());
       if (LOG.isTraceEnabled() && !plan.isEmpty()) {
         LOG.trace("plan: {}", plan);
@@ -396,7 +396,7 @@ public final class ReconcilingNetwork implements Network {
         listener.resync(trigger);
       }
       if (out == null || out.errors().isEmpty()) {
-        programmed = believed != null ? advance(believed, touched) : new HashMap<>(want);
+        programmedClean = true;
       }
       if (out == null) {
         listener.peersProgrammed(want.size());
@@ -428,7 +428,7 @@ public final class ReconcilingNetwork implements Network {
           took.toNanos() / 1e6);
       if (trigger != null && trigger != ResyncKind.RETRY || !deviceFixes.isEmpty()) {
         LOG.info("repaired kernel state: {}{}", msg, deviceFixes.isEmpty() ? "" : ", device fixes " + deviceFixes);
-      } else if (out.deletedTotal() > 0 && believed == null) {
+      } else if (out.deletedTotal() > 0 && !incremental) {
         // Found by a dump: at start-up, the entries of peers that disappeared while we were
         // down. (An incremental pass deletes only what changed peers left behind.)
         LOG.info("removed stale entries: {}", msg);
@@ -469,9 +469,11 @@ public final class ReconcilingNetwork implements Network {
    * Brings {@link #want} and the desired index up to date with the book: maps the peers whose
    * verdict or lease changed (or every accepted peer, after the device was recreated).
    *
+   * @param before receives the objects each remapped key had before (for a reconcile after a
+   *               clean pass: what that pass programmed for it)
    * @return the keys whose objects may differ from what the last clean pass programmed
    */
-  private List<String> remap(boolean all) {
+  private List<String> remap(boolean all, Map<String, PeerObjects> before) {
     if (all) {
       want.clear();
       unmapped.addAll(book.accepted().keySet());
@@ -483,6 +485,7 @@ public final class ReconcilingNetwork implements Network {
       PeerObjects old = want.remove(k);
       if (old != null) {
         d.remove(old); // all removals first: a new holder may reuse a released key
+        before.put(k, old);
       }
     }
     for (String k : keys) {
@@ -502,12 +505,12 @@ public final class ReconcilingNetwork implements Network {
    * them. Object keys never collide between accepted peers (the validator's exclusive
    * claims), so the untouched peers need no look.
    */
-  private ReconcilePlan planChanges(List<String> touched, Map<String, PeerObjects> believed) {
+  private ReconcilePlan planChanges(List<String> touched, Map<String, PeerObjects> programmed) {
     Map<String, PeerObjects> changed = new LinkedHashMap<>();
-    Map<String, PeerObjects> before = new HashMap<>();
+    Map<String, PeerObjects> stale = new HashMap<>();
     for (String key : touched) {
       PeerObjects now = want.get(key);
-      PeerObjects then = believed.get(key);
+      PeerObjects then = programmed.get(key);
       if (now != null && now.equals(then)) {
         continue;
       }
@@ -515,23 +518,10 @@ public final class ReconcilingNetwork implements Network {
         changed.put(key, now);
       }
       if (then != null) {
-        before.put(key, then);
+        stale.put(key, then);
       }
     }
-    return ReconcilePlanner.plan(changed, owned(before));
-  }
-
-  /** What the kernel holds after a clean incremental pass: the last state plus the touched peers. */
-  private Map<String, PeerObjects> advance(Map<String, PeerObjects> believed, List<String> touched) {
-    for (String key : touched) {
-      PeerObjects now = want.get(key);
-      if (now == null) {
-        believed.remove(key);
-      } else {
-        believed.put(key, now);
-      }
-    }
-    return believed;
+    return ReconcilePlanner.plan(changed, owned(stale));
   }
 
   /** The objects a clean pass left behind, in the shape of a dump. */

@@ -2,6 +2,7 @@ package io.jflannel.backend.hostgw;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -30,6 +31,7 @@ class HostGwMappingTest {
     Lease p = new Lease(IpNet.parse("10.244.2.0/24"), null,
         new LeaseAttrs(ip("192.0.2.2"), null, "host-gw", NullNode.getInstance(), null), null);
     assertEquals(PeerObjects.route(Route.via(ip("10.244.2.0"), 24, ip("192.0.2.2"), 2)), HostGwDataplane.map(p, 2));
+    assertSame(p.subnet().address(), HostGwDataplane.map(p, 2).routes().get(0).dst(), "the lease's address instance");
   }
 
   @Test

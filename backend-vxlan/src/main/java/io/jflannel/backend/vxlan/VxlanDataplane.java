@@ -123,7 +123,7 @@ final class VxlanDataplane implements Dataplane {
   static PeerObjects map(Lease peer, int devIndex, int extIndex, List<AddressRange> extNetworks) {
     IpNet s = peer.subnet();
     InetAddress publicIp = peer.attrs().publicIp();
-    InetAddress gw = AddressRange.of(s).firstAddress();
+    InetAddress gw = AddressRange.networkAddress(s);
     for (AddressRange n : extNetworks) {
       if (n.contains(publicIp)) {
         return PeerObjects.route(Route.via(gw, s.prefixLength(), publicIp, extIndex));

@@ -2,6 +2,7 @@ package io.jflannel.backend.vxlan;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -84,6 +85,18 @@ class VxlanMappingTest {
     assertEquals(List.of(Neigh.permanent(7, ip("10.244.2.0"), m)), o.neighs());
     assertEquals(List.of(FdbEntry.permanentSelf(7, m, ip("192.0.2.2"))), o.fdb());
     assertEquals(List.of(Route.via(ip("10.244.2.0"), 24, ip("10.244.2.0"), 7).onlink()), o.routes());
+    // One address instance per peer: the lease's own (decision 0855).
+    assertSame(p.subnet().address(), o.routes().get(0).dst());
+    assertSame(p.subnet().address(), o.routes().get(0).gateway());
+    assertSame(p.subnet().address(), o.neighs().get(0).address());
+  }
+
+  @Test
+  void aSubnetWithHostBitsMapsToItsNetworkAddress() throws Exception {
+    Lease p = peer("10.244.2.7/24", "192.0.2.2", "{\"VNI\":1,\"VtepMAC\":\"2a:00:00:00:00:02\"}");
+    PeerObjects o = VxlanDataplane.map(p, 7, 2, List.of());
+    assertEquals(List.of(Route.via(ip("10.244.2.0"), 24, ip("10.244.2.0"), 7).onlink()), o.routes());
+    assertEquals(ip("10.244.2.0"), o.neighs().get(0).address());
   }
 
   @Test

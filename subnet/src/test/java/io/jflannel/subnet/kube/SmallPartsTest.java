@@ -107,6 +107,24 @@ class SmallPartsTest {
   }
 
   @Test
+  void slimStoreGivesBackEveryResourceVersionAsItCame() {
+    SlimNodeStore store = new SlimNodeStore(AnnotationKeys.defaults(), READER);
+    // Numbers are kept as numbers (decision 0855); any other text is opaque and kept as it is.
+    for (String rv : java.util.Arrays.asList("0", "7", "48213", "999999999999999999", "9223372036854775807",
+        "042", "+1", "-1", "12a", "abc", "", null)) {
+      Node n = vxlanNode("n1", "10.244.1.0/24", "2a:00:00:00:00:01");
+      n.getMetadata().setResourceVersion(rv);
+      store.put("n1", n);
+      assertEquals(rv, store.get("n1").getMetadata().getResourceVersion(), String.valueOf(rv));
+      assertEquals(rv, store.values().findFirst().orElseThrow().getMetadata().getResourceVersion());
+    }
+    assertEquals(48213, SlimNodeStore.number("48213"));
+    assertEquals(-1, SlimNodeStore.number("042"));
+    assertEquals(-1, SlimNodeStore.number("9223372036854775807"), "19 digits: kept as text");
+    assertEquals(-1, SlimNodeStore.number(null));
+  }
+
+  @Test
   void slimStoreReportsAChangedReadingOnceAndIgnoresHeartbeats() {
     SlimNodeStore store = new SlimNodeStore(AnnotationKeys.defaults(), READER);
     assertFalse(store.takeChanged("n1"), "unknown node");
