@@ -12,7 +12,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
-import java.util.TreeMap;
+import java.util.TreeSet;
 
 /**
  * The running verdict of a {@link PeerValidator} over a peer set that changes a few leases at
@@ -34,12 +34,12 @@ public final class PeerBook {
   private final Map<String, Lease> accepted = new LinkedHashMap<>();
   private final Map<String, Rejection> rejected = new LinkedHashMap<>();
   /**
-   * Accepted subnets as disjoint address ranges keyed by their first address. Peers passed
-   * {@link PeerValidator#checkAlone}, so their subnets are IPv4 and fit a long (16 bytes a
-   * boxed key instead of two BigIntegers of about 60 each, decision 0833); AddressRange computes
-   * them, the book keeps only the numbers.
+   * Accepted subnets as disjoint address ranges ordered by their first address. Peers passed
+   * {@link PeerValidator#checkAlone}, so their subnets are IPv4 and fit a long (decision 0833);
+   * AddressRange computes them, the book keeps only the numbers, in the ranges themselves
+   * rather than as boxed keys besides (decision 0856).
    */
-  private final TreeMap<Long, Held> ranges = new TreeMap<>();
+  private final TreeSet<Held> ranges = new TreeSet<>(Comparator.comparingLong(Held::first));
   /** Exclusive claim → key of the accepted peer holding it. */
   private final Map<Object, String> claims = new HashMap<>();
   /** Rejected peers that lost to another peer: a release may let them in. */
@@ -50,6 +50,10 @@ public final class PeerBook {
    * no second map by key (decision 0846).
    */
   private record Held(long first, long last, IpNet subnet, String key, Object claim) {
+    /** A probe for the range starting at {@code first}. */
+    static Held at(long first) {
+      return new Held(first, first, null, null, null);
+    }
   }
 
   public PeerBook(PeerValidator validator) {
@@ -141,9 +145,9 @@ public final class PeerBook {
     AddressRange range = AddressRange.of(peer.subnet()); // IPv4 after checkAlone: fits a long
     long first = range.first().longValueExact();
     long last = range.last().longValueExact();
-    Map.Entry<Long, Held> below = ranges.floorEntry(last);
-    if (below != null && below.getValue().last() >= first) {
-      Held other = below.getValue();
+    Held below = ranges.floor(Held.at(last));
+    if (below != null && below.last() >= first) {
+      Held other = below;
       r = new Rejection(RejectReason.SUBNET_OVERLAPS_PEER,
           "subnet " + peer.subnet() + " overlaps " + other.subnet() + " of peer " + other.key());
     } else if (claimed != null && claims.containsKey(claimed)) {
@@ -155,7 +159,7 @@ public final class PeerBook {
       return false;
     }
     Held h = new Held(first, last, peer.subnet(), key, claimed);
-    ranges.put(h.first(), h);
+    ranges.add(h);
     if (claimed != null) {
       claims.put(claimed, key);
     }
@@ -169,7 +173,8 @@ public final class PeerBook {
     if (peer == null) {
       return false;
     }
-    Held h = ranges.remove(AddressRange.of(peer.subnet()).first().longValueExact());
+    Held h = ranges.ceiling(Held.at(AddressRange.of(peer.subnet()).first().longValueExact()));
+    ranges.remove(h);
     if (h.claim() != null) {
       claims.remove(h.claim(), key);
     }

@@ -2,9 +2,6 @@ package io.jflannel.backend;
 
 import io.jflannel.backend.BackendListener.ObjectKind;
 import io.jflannel.backend.BackendListener.ResyncKind;
-import io.jflannel.backend.ObjectKeys.FdbKey;
-import io.jflannel.backend.ObjectKeys.NeighKey;
-import io.jflannel.backend.ObjectKeys.RouteKey;
 import io.jflannel.netlink.FdbEntry;
 import io.jflannel.netlink.Group;
 import io.jflannel.netlink.Neigh;
@@ -25,7 +22,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -72,7 +68,11 @@ public final class ReconcilingNetwork implements Network {
   private final Map<String, PeerObjects> want = new LinkedHashMap<>();
   /** Keys whose verdict or lease changed since their objects in {@link #want} were mapped. */
   private final Set<String> unmapped = new HashSet<>();
-  private volatile Desired desired = Desired.empty();
+  /**
+   * The desired objects by slot, read by the notification thread to judge events. A reconcile
+   * updates it in place (only the changed peers); a full pass builds a new one.
+   */
+  private volatile DesiredIndex desired = new DesiredIndex();
   /**
    * Whether the last pass finished without errors, leaving in the kernel exactly what
    * {@link #want} holds (a pass changes {@code want} only in {@link #remap}, before it
@@ -93,28 +93,6 @@ public final class ReconcilingNetwork implements Network {
   private final AtomicBoolean retryScheduled = new AtomicBoolean();
   private final AtomicReference<ResyncKind> pendingKind = new AtomicReference<>();
   private volatile Subscription subscription;
-
-  /**
-   * The desired objects by key, read by the notification thread to judge events. A reconcile
-   * updates the maps in place (only the changed peers); a full pass builds a new one.
-   */
-  private record Desired(Map<RouteKey, Route> routes, Map<NeighKey, Neigh> neighs, Map<FdbKey, FdbEntry> fdb) {
-    static Desired empty() {
-      return new Desired(new ConcurrentHashMap<>(), new ConcurrentHashMap<>(), new ConcurrentHashMap<>());
-    }
-
-    void add(PeerObjects p) {
-      p.routes().forEach(r -> routes.put(ObjectKeys.key(r), r));
-      p.neighs().forEach(n -> neighs.put(ObjectKeys.key(n), n));
-      p.fdb().forEach(f -> fdb.put(ObjectKeys.key(f), f));
-    }
-
-    void remove(PeerObjects p) {
-      p.routes().forEach(r -> routes.remove(ObjectKeys.key(r)));
-      p.neighs().forEach(n -> neighs.remove(ObjectKeys.key(n)));
-      p.fdb().forEach(f -> fdb.remove(ObjectKeys.key(f)));
-    }
-  }
 
   /**
    * @param ctx       the backend context (netlink handle, listener, resync interval)
@@ -281,26 +259,26 @@ public final class ReconcilingNetwork implements Network {
    * that nobody wants. Our own writes match the desired state, so they never trigger a pass.
    */
   boolean concernsDesired(NetlinkEvent e) {
-    Desired d = desired;
+    DesiredIndex d = desired;
     if (e instanceof NetlinkEvent.RouteDeleted x) {
-      return d.routes.containsKey(ObjectKeys.key(x.route()));
+      return d.route(x.route()) != null;
     }
     if (e instanceof NetlinkEvent.RouteAdded x) {
-      Route want = d.routes.get(ObjectKeys.key(x.route()));
+      Route want = d.route(x.route());
       return want != null ? !ObjectKeys.same(want, x.route()) : dataplane.owns(x.route());
     }
     if (e instanceof NetlinkEvent.NeighDeleted x) {
-      return d.neighs.containsKey(ObjectKeys.key(x.neigh()));
+      return d.neigh(x.neigh()) != null;
     }
     if (e instanceof NetlinkEvent.NeighAdded x) {
-      Neigh want = d.neighs.get(ObjectKeys.key(x.neigh()));
+      Neigh want = d.neigh(x.neigh());
       return want != null ? !ObjectKeys.same(want, x.neigh()) : dataplane.owns(x.neigh());
     }
     if (e instanceof NetlinkEvent.FdbDeleted x) {
-      return d.fdb.containsKey(ObjectKeys.key(x.entry()));
+      return d.fdb(x.entry()) != null;
     }
     if (e instanceof NetlinkEvent.FdbAdded x) {
-      FdbEntry want = d.fdb.get(ObjectKeys.key(x.entry()));
+      FdbEntry want = d.fdb(x.entry());
       return want != null ? !ObjectKeys.same(want, x.entry()) : dataplane.owns(x.entry());
     }
     return false;
@@ -372,7 +350,7 @@ public final class ReconcilingNetwork implements Network {
       Map<String, PeerObjects> before = new HashMap<>(); // what the last pass programmed for the remapped
       List<String> touched = remap(remapAll, before);
       if (!incremental) {
-        Desired fresh = Desired.empty();
+        DesiredIndex fresh = new DesiredIndex();
         want.values().forEach(fresh::add);
         desired = fresh;
       }
@@ -384,7 +362,7 @@ public final class ReconcilingNetwork implements Network {
       // A failed peer leaves the desired index before its undo, so the undo's notifications
       // do not schedule a pass that would fail again at once; the slower retry takes it.
       PlanRunner.Outcome out = plan.isEmpty() ? null : PlanRunner.run(netlink, plan, failed -> {
-        Desired d = desired;
+        DesiredIndex d = desired;
         failed.forEach(k -> {
           PeerObjects p = want.get(k);
           if (p != null) {
@@ -480,7 +458,7 @@ public final class ReconcilingNetwork implements Network {
     }
     List<String> keys = new ArrayList<>(unmapped);
     keys.sort(null);
-    Desired d = desired;
+    DesiredIndex d = desired;
     for (String k : keys) {
       PeerObjects old = want.remove(k);
       if (old != null) {
