@@ -84,12 +84,12 @@ class LauncherIT {
 
   @Test
   void bothStoresGetASmallYoungGenerationAndRaisedCompileThresholds() throws Exception {
-    // docs/decisions/0837, 0844 and 0853: 12 % free and thresholds x6 either store; a 6 MB
-    // young generation for etcd, 4 MB for kube.
+    // docs/decisions/0837, 0844, 0853 and 0857: 12 % free and thresholds x6 either store; a 6 MB
+    // young generation for etcd, 3 MB for kube (0857).
     java.util.Map<String, String> env = java.util.Map.of("JFLANNEL_JAVA_OPTS", "-XX:+PrintFlagsFinal");
     for (List<String> args : List.of(List.of("--version"), List.of("--kube-subnet-mgr", "--version"))) {
       Result r = run(LAUNCHER, env, args.toArray(String[]::new));
-      assertEquals(args.contains("--kube-subnet-mgr") ? "4194304" : "6291456", flagValue(r, "MaxNewSize"), args.toString());
+      assertEquals(args.contains("--kube-subnet-mgr") ? "3145728" : "6291456", flagValue(r, "MaxNewSize"), args.toString());
       assertEquals("6.000000", flagValue(r, "CompileThresholdScaling"), args.toString());
       assertEquals("12", flagValue(r, "MaxHeapFreeRatio"), args.toString());
     }
