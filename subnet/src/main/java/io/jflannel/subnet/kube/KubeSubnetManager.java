@@ -21,6 +21,7 @@ import java.time.Duration;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -76,6 +77,10 @@ public final class KubeSubnetManager implements SubnetManager {
   private NodeView startView;                 // own node as first read; guarded by lock
   private SharedIndexInformer<Node> informer; // guarded by lock
   private NodeEventLoop loop;                 // guarded by lock
+  /** The informer's first list, started by {@link #launchInformer()}; guarded by lock. */
+  private CompletableFuture<Void> firstList;
+  /** Whether a watchLeases call has waited for {@link #firstList} (or given up on it); guarded by lock. */
+  private boolean listAwaited;
   private boolean closed;                     // guarded by lock
   private ScheduledExecutorService watchdog;  // guarded by lock
   private final WatchGap watchGap = new WatchGap(ROLLOVER_AGE, ROLLOVER_GAP);
@@ -165,6 +170,9 @@ public final class KubeSubnetManager implements SubnetManager {
   @Override
   public Lease acquireLease(LeaseAttrs attrs) throws SubnetException {
     Objects.requireNonNull(attrs, "attrs");
+    // The peers' list runs while the lease, the backend and subnet.env are set up; watchLeases
+    // waits for what is left of it (decision 0858).
+    launchInformer();
     NodeView view = waitForPodCidrs();
     OwnNode own = new OwnNode(view, keys);
     OwnNode.Subnets subnets = own.subnets(config);
@@ -374,7 +382,12 @@ public final class KubeSubnetManager implements SubnetManager {
     }
   }
 
-  private NodeEventLoop startInformer() throws SubnetException {
+  /**
+   * Creates the node informer and starts its first list without waiting for it (once; later
+   * calls return the same loop). Events before a subscriber are only stored: the subscriber
+   * gets every peer from the store when it subscribes.
+   */
+  private NodeEventLoop launchInformer() throws SubnetException {
     SharedIndexInformer<Node> inf;
     NodeEventLoop l;
     synchronized (lock) {
@@ -388,14 +401,27 @@ public final class KubeSubnetManager implements SubnetManager {
       inf = newInformer(l);
       informer = inf;
       loop = l;
+      LOG.info("starting the node informer");
+      firstList = inf.start().toCompletableFuture();
     }
-    LOG.info("starting the node informer; waiting up to {} for the first list",
-        options.cacheSyncTimeout());
+    return l;
+  }
+
+  /** Starts the informer if needed and waits for its first full list. */
+  private NodeEventLoop startInformer() throws SubnetException {
+    NodeEventLoop l = launchInformer();
+    CompletableFuture<Void> list;
+    synchronized (lock) {
+      if (listAwaited) {
+        return l;
+      }
+      list = firstList;
+    }
+    LOG.info("waiting up to {} for the node informer's first list", options.cacheSyncTimeout());
     try {
-      inf.start().toCompletableFuture()
-          .get(options.cacheSyncTimeout().toMillis(), TimeUnit.MILLISECONDS);
+      list.get(options.cacheSyncTimeout().toMillis(), TimeUnit.MILLISECONDS);
       LOG.info("node informer synced: {} nodes", store.size());
-      startWatchdog();
+      awaited();
     } catch (TimeoutException e) {
       if (!options.continueWhenCacheNotReady()) {
         throw new SubnetException("the node informer did not finish its first list within "
@@ -403,7 +429,7 @@ public final class KubeSubnetManager implements SubnetManager {
       }
       LOG.warn("node informer not synced after {}; continuing (CONT_WHEN_CACHE_NOT_READY)",
           options.cacheSyncTimeout());
-      startWatchdog();
+      awaited();
     } catch (ExecutionException e) {
       throw new SubnetException("starting the node informer: " + e.getCause().getMessage(),
           e.getCause());
@@ -412,6 +438,13 @@ public final class KubeSubnetManager implements SubnetManager {
       throw new SubnetException("interrupted while starting the node informer", e);
     }
     return l;
+  }
+
+  private void awaited() {
+    synchronized (lock) {
+      listAwaited = true;
+    }
+    startWatchdog();
   }
 
   private SharedIndexInformer<Node> newInformer(NodeEventLoop l) {

@@ -376,6 +376,29 @@ class KubeSubnetManagerTest {
   }
 
   @Test
+  void thePeersAreListedWhileTheLeaseIsTakenAndDeliveredOnWatch() throws Exception {
+    startTwoPeers();
+    KubeSubnetManager m = manager("self");
+    m.acquireLease(vxlanAttrs("192.0.2.10", MAC));
+    // Decision 0858: acquireLease starts the informer's first list without waiting for it.
+    boolean listed = false;
+    for (int i = 0; i < 50 && !listed; i++) {
+      var r = k8s.server.takeRequest(200, java.util.concurrent.TimeUnit.MILLISECONDS);
+      listed = r != null && r.getMethod().equals("GET") && r.getPath().startsWith("/api/v1/nodes?")
+          && r.getPath().contains("limit=500") && !r.getPath().contains("watch=true");
+    }
+    assertTrue(listed, "no paged node list after acquireLease");
+    // A peer added after the list still arrives, and the first batch has the listed ones.
+    k8s.create(node("c", "10.244.4.0/24")
+        .editMetadata().addToAnnotations(vxlanPeer("192.0.2.13", "2a:00:00:00:00:0c")).endMetadata());
+    RecordingSink sink = new RecordingSink();
+    m.watchLeases(sink);
+    List<LeaseEvent> all = awaitEvents(sink, l -> l.size() >= 3);
+    assertEquals(java.util.Set.of("10.244.1.0/24", "10.244.2.0/24", "10.244.4.0/24"),
+        all.stream().map(e -> e.lease().subnet().toString()).collect(java.util.stream.Collectors.toSet()));
+  }
+
+  @Test
   void firstBatchIsDeliveredEvenWithoutPeers() throws Exception {
     k8s.create(node("self", "10.244.0.0/24"));
     RecordingSink sink = new RecordingSink();
