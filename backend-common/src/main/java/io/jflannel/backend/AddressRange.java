@@ -30,16 +30,6 @@ public record AddressRange(BigInteger first, BigInteger last, int bits) {
     return new AddressRange(first, first.add(BigInteger.ONE.shiftLeft(host)).subtract(BigInteger.ONE), bits);
   }
 
-  /**
-   * The network address of {@code net}: its own address instance when its host bits are zero
-   * (a lease's subnet always), so the kernel objects of a peer share it with the lease instead
-   * of holding an equal copy each (56 bytes per peer, decision 0855).
-   */
-  public static InetAddress networkAddress(IpNet net) {
-    InetAddress first = of(net).firstAddress();
-    return first.equals(net.address()) ? net.address() : first;
-  }
-
   /** Whether the address lies in the range (false for the other family). */
   public boolean contains(InetAddress a) {
     byte[] raw = a.getAddress();

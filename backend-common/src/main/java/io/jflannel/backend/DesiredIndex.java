@@ -4,6 +4,7 @@ import io.jflannel.netlink.FdbEntry;
 import io.jflannel.netlink.Neigh;
 import io.jflannel.netlink.Route;
 import java.net.InetAddress;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.ConcurrentHashMap;
@@ -87,31 +88,20 @@ final class DesiredIndex {
     return null;
   }
 
-  /** The distinct index keys of a peer's objects. */
+  /** The distinct index keys of a peer's objects (a peer has one to three). */
   private static List<Object> addresses(PeerObjects p) {
-    Object[] out = new Object[p.routes().size() + p.neighs().size() + p.fdb().size()];
-    int n = 0;
-    for (Route r : p.routes()) {
-      n = addDistinct(out, n, r.dst());
-    }
-    for (Neigh x : p.neighs()) {
-      n = addDistinct(out, n, x.address());
-    }
-    for (FdbEntry f : p.fdb()) {
-      n = addDistinct(out, n, f.dst());
-    }
-    return Arrays.asList(out).subList(0, n);
+    List<Object> out = new ArrayList<>(3);
+    p.routes().forEach(r -> addDistinct(out, r.dst()));
+    p.neighs().forEach(x -> addDistinct(out, x.address()));
+    p.fdb().forEach(f -> addDistinct(out, f.dst()));
+    return out;
   }
 
-  private static int addDistinct(Object[] out, int n, InetAddress address) {
+  private static void addDistinct(List<Object> out, InetAddress address) {
     Object key = address == null ? NO_ADDRESS : address;
-    for (int i = 0; i < n; i++) {
-      if (out[i].equals(key)) {
-        return n;
-      }
+    if (!out.contains(key)) {
+      out.add(key);
     }
-    out[n] = key;
-    return n + 1;
   }
 
   private static Object with(Object held, PeerObjects p) {

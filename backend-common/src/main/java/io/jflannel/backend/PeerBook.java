@@ -147,9 +147,8 @@ public final class PeerBook {
     long last = range.last().longValueExact();
     Held below = ranges.floor(Held.at(last));
     if (below != null && below.last() >= first) {
-      Held other = below;
       r = new Rejection(RejectReason.SUBNET_OVERLAPS_PEER,
-          "subnet " + peer.subnet() + " overlaps " + other.subnet() + " of peer " + other.key());
+          "subnet " + peer.subnet() + " overlaps " + below.subnet() + " of peer " + below.key());
     } else if (claimed != null && claims.containsKey(claimed)) {
       r = new Rejection(RejectReason.BACKEND_DATA_INVALID, claimed + " is already used by peer " + claims.get(claimed));
     }

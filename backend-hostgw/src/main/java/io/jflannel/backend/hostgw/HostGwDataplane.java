@@ -91,7 +91,7 @@ final class HostGwDataplane implements Dataplane {
   /** {@code S via A dev <ext>} (pure). */
   static PeerObjects map(Lease peer, int extIndex) {
     IpNet s = peer.subnet();
-    return PeerObjects.route(Route.via(AddressRange.networkAddress(s), s.prefixLength(), peer.attrs().publicIp(),
+    return PeerObjects.route(Route.via(s.network().address(), s.prefixLength(), peer.attrs().publicIp(),
         extIndex));
   }
 

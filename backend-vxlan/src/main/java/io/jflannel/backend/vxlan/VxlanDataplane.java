@@ -123,7 +123,9 @@ final class VxlanDataplane implements Dataplane {
   static PeerObjects map(Lease peer, int devIndex, int extIndex, List<AddressRange> extNetworks) {
     IpNet s = peer.subnet();
     InetAddress publicIp = peer.attrs().publicIp();
-    InetAddress gw = AddressRange.networkAddress(s);
+    // The lease's own address instance when its host bits are zero (IpNet.network keeps it):
+    // the route and the neighbour share it with the lease (decision 0855).
+    InetAddress gw = s.network().address();
     for (AddressRange n : extNetworks) {
       if (n.contains(publicIp)) {
         return PeerObjects.route(Route.via(gw, s.prefixLength(), publicIp, extIndex));

@@ -79,6 +79,8 @@ public final class Daemon implements AutoCloseable {
    * 0837). A steady stream of changes keeps deferring it; the growth threshold bounds it.
    */
   private static final Duration COMPACT_AFTER_QUIET = Duration.ofSeconds(3);
+  /** Peer changes delivered together beyond this many are logged as one summary line. */
+  static final int PEER_LOG_BATCH = 32;
 
   /**
    * A full collection, then a trim of the C heap: what the JVM freed there during the start-up
@@ -89,8 +91,6 @@ public final class Daemon implements AutoCloseable {
     System.gc();
     NativeHeap.trim();
   }
-  /** Peer changes delivered together beyond this many are logged as one summary line. */
-  static final int PEER_LOG_BATCH = 32;
 
   private final FlanneldOptions options;
   private final Map<String, String> env;
