@@ -50,32 +50,33 @@ class NativeHeapTest {
   void freedPagesInTheMiddleOfTheHeapAreGivenBackWhenTrimmed() {
     LibC.get();
     CHeap heap = LibraryLoader.create(CHeap.class).load("c");
-    // 16 MiB in 32 KiB blocks, each followed by a small one that stays: freed, the blocks
-    // cannot merge into chunks big enough for free() to give anything back by itself, so their
-    // pages stay resident, free, until a trim.
-    long[] blocks = new long[512];
-    long[] fences = new long[blocks.length];
+    // 32 MiB in 32 KiB blocks, touched; every other one is freed. The ones kept sit between
+    // the freed ones, so no freed block merges with its neighbours into a chunk that free()
+    // gives back by itself (small separate fences did not: after other tests they came from
+    // free lists elsewhere). The freed blocks' pages stay resident, free, until a trim.
+    long[] all = new long[1024];
+    long[] freed = new long[all.length / 2];
     long vec = heap.malloc(BLOCK / PAGE);
-    for (int i = 0; i < blocks.length; i++) {
-      blocks[i] = heap.malloc(BLOCK);
-      heap.memset(blocks[i], 1, BLOCK);
-      fences[i] = heap.malloc(64);
+    for (int i = 0; i < all.length; i++) {
+      all[i] = heap.malloc(BLOCK);
+      heap.memset(all[i], 1, BLOCK);
     }
     try {
-      for (long b : blocks) {
-        heap.free(b);
+      for (int i = 0; i < freed.length; i++) {
+        freed[i] = all[2 * i];
+        heap.free(freed[i]);
       }
-      int[] before = residentPages(heap, blocks, vec);
+      int[] before = residentPages(heap, freed, vec);
       assertTrue(before[0] * 10 >= before[1] * 9,
           "freed pages should still be resident before the trim: " + before[0] + " of " + before[1]);
       assertTrue(NativeHeap.trim(), "malloc_trim gave nothing back after 16 MiB were freed");
-      int[] after = residentPages(heap, blocks, vec);
+      int[] after = residentPages(heap, freed, vec);
       // Other threads may reuse a few of the freed chunks meanwhile; most pages must be gone.
       assertTrue(after[0] * 2 <= after[1],
           "the trim left " + after[0] + " of " + after[1] + " freed pages resident");
     } finally {
-      for (long f : fences) {
-        heap.free(f);
+      for (int i = 1; i < all.length; i += 2) {
+        heap.free(all[i]);
       }
       heap.free(vec);
     }
