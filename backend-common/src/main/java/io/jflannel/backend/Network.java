@@ -1,8 +1,7 @@
 package io.jflannel.backend;
 
 import io.jflannel.subnet.Lease;
-import java.util.Collection;
-import java.util.Map;
+import io.jflannel.subnet.PeerChanges;
 
 /** The programmed overlay of one node: its own lease and the kernel state for every peer. */
 public interface Network extends AutoCloseable {
@@ -14,23 +13,17 @@ public interface Network extends AutoCloseable {
   int mtu();
 
   /**
-   * Makes the kernel match exactly this set of peers: programs missing or wrong entries,
-   * deletes entries of peers not in the set. Level-triggered and thread-safe; returns when
-   * the pass is done. Invalid peers are rejected (logged, counted) and never programmed.
-   * Kernel failures are logged, counted and retried later; they are not thrown.
+   * Brings the kernel to the peer set after the changes of one drain: programs the added and
+   * changed peers, deletes the removed ones' entries. Thread-safe; returns when the pass is done.
+   * Invalid peers are rejected (logged, counted) and never programmed. Kernel failures are
+   * logged, counted and retried later; they are not thrown.
    *
-   * <p>Call it first with the complete peer set (the watcher's first snapshot): peers missing
-   * from it lose their entries. Until the first call, repair and resync leave the kernel alone.
+   * <p>An incremental pass looks only at the changed keys. A full drain (the watch's first, a
+   * re-list) compares every desired object with a dump of the kernel, deleting what no peer
+   * wants: call it first with a full drain, or peers left programmed by a previous run are never
+   * collected. Until the first call, repair and resync leave the kernel alone.
    */
-  void reconcile(Collection<Lease> peers);
-
-  /**
-   * The same with the peers already keyed by {@link Lease#key()} (a watcher's view), which
-   * saves computing every key again on each change.
-   */
-  default void reconcile(Map<String, Lease> peersByKey) {
-    reconcile(peersByKey.values());
-  }
+  void reconcile(PeerChanges changes);
 
   /** Starts event-driven repair (netlink notifications) and the slow periodic resync. */
   void start();

@@ -2,6 +2,7 @@ package io.jflannel.backend;
 
 import io.jflannel.subnet.IpNet;
 import io.jflannel.subnet.Lease;
+import io.jflannel.subnet.PeerChanges;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.Comparator;
@@ -17,33 +18,31 @@ import java.util.TreeSet;
 /**
  * The running verdict of a {@link PeerValidator} over a peer set that changes a few leases at
  * a time. It keeps the accepted peers' address ranges and exclusive claims, so a changed
- * lease is judged against them in O(log peers) instead of re-validating every peer
- * (docs/decisions/0803). Not thread-safe; the owner serialises calls.
+ * lease is judged against them in O(log peers), and an update looks only at the keys that
+ * changed (docs/decisions/0803). Not thread-safe; the owner serialises calls.
  *
- * <p>The outcome is the one {@link PeerValidator#validate(Map, Set)} gives with the previous
- * accepted set, except that an unchanged accepted peer always keeps its place: a peer whose
- * lease changed (or a newcomer) that now collides with it is the one rejected.
+ * <p>An unchanged accepted peer always keeps its place: a peer whose lease changed (or a
+ * newcomer) that now collides with it is the one rejected. Among the peers judged in one update,
+ * those that were accepted before go first, then key order, so the outcome does not depend on
+ * the order changes arrive in.
  */
 public final class PeerBook {
   private final PeerValidator validator;
-  /**
-   * The desired peers of the last update: the caller's map itself when it is immutable (the
-   * reconciler's is), so the book holds no second copy of every peer (decision 0837).
-   */
-  private Map<String, Lease> desired = Map.of();
   private final Map<String, Lease> accepted = new LinkedHashMap<>();
   private final Map<String, Rejection> rejected = new LinkedHashMap<>();
   /**
    * Accepted subnets as disjoint address ranges ordered by their first address. Peers passed
    * {@link PeerValidator#checkAlone}, so their subnets are IPv4 and fit a long (decision 0833);
-   * AddressRange computes them, the book keeps only the numbers, in the ranges themselves
-   * rather than as boxed keys besides (decision 0856).
+   * the book keeps only the numbers, in the ranges themselves rather than as boxed keys besides
+   * (decision 0856).
    */
   private final TreeSet<Held> ranges = new TreeSet<>(Comparator.comparingLong(Held::first));
   /** Exclusive claim → key of the accepted peer holding it. */
   private final Map<Object, String> claims = new HashMap<>();
-  /** Rejected peers that lost to another peer: a release may let them in. */
-  private final Set<String> lostToPeer = new HashSet<>();
+  /** Rejected peers that lost to another peer, with their lease: a release may let them in. */
+  private final Map<String, Lease> lostToPeer = new HashMap<>();
+  /** Peers the last update rejected anew or for another reason than before. */
+  private final Map<String, Lease> newlyRejected = new LinkedHashMap<>();
 
   /**
    * An accepted peer's range, found from its lease (its first address) when it is released:
@@ -71,61 +70,61 @@ public final class PeerBook {
   }
 
   /**
-   * Takes the book to a new desired peer set.
+   * Applies the changes of one drain of the peer set.
    *
-   * @param next the desired peers by lease key
    * @return the keys whose accepted lease changed: newly accepted, accepted with a new lease,
    *     or no longer accepted (removed or now rejected)
    */
-  public Set<String> update(Map<String, Lease> next) {
-    List<String> changed = new ArrayList<>();
-    for (Map.Entry<String, Lease> e : next.entrySet()) {
-      Lease before = desired.get(e.getKey());
-      if (before == null || !sameData(before, e.getValue())) {
-        changed.add(e.getKey());
-      }
-    }
-    List<String> removed = new ArrayList<>();
-    if (desired.size() + changed.size() > next.size()) { // otherwise nothing can be missing
-      for (String key : desired.keySet()) {
-        if (!next.containsKey(key)) {
-          removed.add(key);
-        }
-      }
-    }
-    desired = Map.copyOf(next); // no copy when next is immutable
-    if (changed.isEmpty() && removed.isEmpty()) {
+  public Set<String> update(PeerChanges changes) {
+    newlyRejected.clear();
+    if (changes.isEmpty()) {
       return Set.of();
     }
     Set<String> dirty = new HashSet<>();
     Set<String> wasAccepted = new HashSet<>();
+    Map<String, Rejection> before = new HashMap<>();
     boolean released = false;
-    for (String key : removed) {
+    for (String key : changes.removed().keySet()) {
       released |= release(key, dirty);
       rejected.remove(key);
       lostToPeer.remove(key);
     }
-    for (String key : changed) {
+    Map<String, Lease> candidates = new HashMap<>(changes.changed());
+    for (String key : candidates.keySet()) {
       if (release(key, dirty)) {
         released = true;
         wasAccepted.add(key);
       }
-      rejected.remove(key);
+      Rejection r = rejected.remove(key);
+      if (r != null) {
+        before.put(key, r);
+      }
       lostToPeer.remove(key);
     }
-    Set<String> candidates = new HashSet<>(changed);
     if (released) {
-      candidates.addAll(lostToPeer); // what lost to a released peer may fit now
+      // what lost to a released peer may fit now
+      lostToPeer.forEach((key, lease) -> {
+        if (candidates.putIfAbsent(key, lease) == null) {
+          before.put(key, rejected.get(key));
+        }
+      });
     }
-    List<String> order = new ArrayList<>(candidates);
+    List<String> order = new ArrayList<>(candidates.keySet());
     order.sort(Comparator.<String, Boolean>comparing(k -> !wasAccepted.contains(k))
         .thenComparing(Comparator.naturalOrder()));
     for (String key : order) {
-      if (admit(key, desired.get(key))) {
+      if (admit(key, candidates.get(key))) {
         dirty.add(key);
+      } else if (!rejected.get(key).equals(before.get(key))) {
+        newlyRejected.put(key, candidates.get(key));
       }
     }
     return dirty;
+  }
+
+  /** The peers the last {@link #update} rejected anew or for a new reason (to report once), by key. */
+  public Map<String, Lease> newlyRejected() {
+    return Collections.unmodifiableMap(newlyRejected);
   }
 
   /**
@@ -154,7 +153,7 @@ public final class PeerBook {
     }
     if (r != null) {
       rejected.put(key, r);
-      lostToPeer.add(key);
+      lostToPeer.put(key, peer);
       return false;
     }
     Held h = new Held(first, last, peer.subnet(), key, claimed);
@@ -180,10 +179,5 @@ public final class PeerBook {
     accepted.remove(key);
     dirty.add(key);
     return true;
-  }
-
-  /** Same subnets and attributes: what the dataplane depends on (a renewal changes neither). */
-  static boolean sameData(Lease a, Lease b) {
-    return a == b || a.sameSubnets(b) && a.attrs().equals(b.attrs());
   }
 }

@@ -15,8 +15,9 @@ import java.util.Set;
 import java.util.function.Function;
 
 /**
- * Decides which peer leases may be programmed (SPEC "deliberately better" §3). Pure: no I/O,
- * no logging; the caller reports the rejections.
+ * The rules a peer lease must pass to be programmed (SPEC "deliberately better" §3): alone
+ * ({@link #checkAlone}) and against the accepted peers (its exclusive {@link #claim}), which
+ * {@link PeerBook} applies. Pure: no I/O, no logging; the caller reports the rejections.
  *
  * <p>Overlaps between peers are resolved in favour of the peer accepted first: peers that
  * were accepted by the previous pass keep their place, the rest are taken in key order, so a
@@ -48,41 +49,6 @@ public final class PeerValidator {
   /** A validator without an exclusive claim. */
   public PeerValidator(IpNet network, IpNet ownSubnet, String backendType, PeerCheck backendCheck) {
     this(network, ownSubnet, backendType, backendCheck, null);
-  }
-
-  /**
-   * The outcome of one validation.
-   *
-   * @param accepted peers to program by lease key, in evaluation order
-   * @param rejected refused peers by lease key, with the reason
-   */
-  public record Outcome(Map<String, Lease> accepted, Map<String, Rejection> rejected) {
-  }
-
-  /** Validates a full set of peers (keys computed here). */
-  public Outcome validate(Collection<Lease> peers, Set<String> previouslyAccepted) {
-    Map<String, Lease> byKey = new LinkedHashMap<>();
-    for (Lease l : peers) {
-      byKey.putIfAbsent(l.key(), l);
-    }
-    return validate(byKey, previouslyAccepted);
-  }
-
-  /**
-   * Validates a full set of peers.
-   *
-   * @param peers              the desired peers by lease key
-   * @param previouslyAccepted keys of the peers accepted by the previous call (they win overlaps)
-   */
-  public Outcome validate(Map<String, Lease> peers, Set<String> previouslyAccepted) {
-    List<String> order = new ArrayList<>(peers.keySet());
-    order.sort(Comparator.<String, Boolean>comparing(k -> !previouslyAccepted.contains(k))
-        .thenComparing(Comparator.naturalOrder()));
-    PeerBook book = new PeerBook(this);
-    for (String key : order) {
-      book.admit(key, peers.get(key));
-    }
-    return new Outcome(new LinkedHashMap<>(book.accepted()), new LinkedHashMap<>(book.rejected()));
   }
 
   /** The peer's exclusive claim, or null when the backend has none. */

@@ -11,6 +11,8 @@ import io.jflannel.netlink.NetlinkException;
 import io.jflannel.netlink.Route;
 import io.jflannel.netlink.Subscription;
 import io.jflannel.subnet.Lease;
+import io.jflannel.subnet.PeerChanges;
+import io.jflannel.subnet.Threads;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collection;
@@ -59,11 +61,8 @@ public final class ReconcilingNetwork implements Network {
 
   private final Object passLock = new Object();
   // Everything below up to `closed` is guarded by passLock.
-  /** Desired peers by lease key, as the last reconcile gave them. */
-  private Map<String, Lease> desiredPeers = Map.of();
   /** The validator's running verdict: a reconcile re-judges only the leases that changed. */
   private final PeerBook book;
-  private Map<String, Rejection> rejected = Map.of();
   /** The objects of every accepted peer, as of the last pass (mapped once per lease). */
   private final Map<String, PeerObjects> want = new LinkedHashMap<>();
   /** Keys whose verdict or lease changed since their objects in {@link #want} were mapped. */
@@ -115,11 +114,8 @@ public final class ReconcilingNetwork implements Network {
     this.dataplane = Objects.requireNonNull(dataplane, "dataplane");
     this.debounce = debounce;
     this.book = new PeerBook(validator); // null-checked there
-    this.scheduler = Executors.newSingleThreadScheduledExecutor(r -> {
-      Thread t = new Thread(r, "jflannel-" + dataplane.backendType() + "-reconciler");
-      t.setDaemon(true);
-      return t;
-    });
+    this.scheduler = Executors.newSingleThreadScheduledExecutor(
+        Threads.single(dataplane.backendType() + "-reconciler"));
   }
 
   @Override
@@ -133,36 +129,20 @@ public final class ReconcilingNetwork implements Network {
   }
 
   @Override
-  public void reconcile(Collection<Lease> peers) {
-    Map<String, Lease> byKey = new LinkedHashMap<>();
-    for (Lease l : peers) {
-      byKey.putIfAbsent(l.key(), l);
-    }
-    reconcileKeyed(byKey);
-  }
-
-  @Override
-  public void reconcile(Map<String, Lease> peersByKey) {
-    reconcileKeyed(Map.copyOf(peersByKey)); // a no-op for an immutable copy (LeaseWatcher's)
-  }
-
-  private void reconcileKeyed(Map<String, Lease> peers) {
+  public void reconcile(PeerChanges changes) {
     synchronized (passLock) {
       if (closed) {
         // A watcher that has not stopped yet must not change a dataplane we handed over.
-        LOG.debug("ignoring reconcile of {} peers after close", peers.size());
+        LOG.debug("ignoring a reconcile of {} changes after close", changes.changed().size() + changes.removed().size());
         return;
       }
-      desiredPeers = peers;
-      Set<String> changed = book.update(peers);
+      Set<String> changed = book.update(changes);
       unmapped.addAll(changed);
-      boolean first = !seeded;
+      boolean full = changes.full() || !seeded;
       seeded = true;
-      if (!book.rejected().equals(rejected)) {
-        reportRejections(book.rejected());
-      }
-      if (first || !changed.isEmpty() || !programmedClean) {
-        pass(null);
+      book.newlyRejected().forEach(this::reportRejection);
+      if (full || !changed.isEmpty() || !programmedClean) {
+        pass(null, full);
       }
     }
   }
@@ -223,10 +203,10 @@ public final class ReconcilingNetwork implements Network {
     }
   }
 
-  /** Peers refused by the last pass, with the reason. */
+  /** Peers refused so far, with the reason. */
   public Map<String, Rejection> rejectedPeers() {
     synchronized (passLock) {
-      return rejected;
+      return Map.copyOf(book.rejected());
     }
   }
 
@@ -234,7 +214,7 @@ public final class ReconcilingNetwork implements Network {
   public void resyncNow() {
     synchronized (passLock) {
       if (seeded) {
-        pass(ResyncKind.PERIODIC);
+        pass(ResyncKind.PERIODIC, false);
       }
     }
   }
@@ -314,7 +294,7 @@ public final class ReconcilingNetwork implements Network {
     ResyncKind kind = pendingKind.getAndSet(null);
     synchronized (passLock) {
       if (!closed && seeded) {
-        pass(kind == null ? ResyncKind.EVENT : kind);
+        pass(kind == null ? ResyncKind.EVENT : kind, false);
       }
     }
   }
@@ -335,8 +315,11 @@ public final class ReconcilingNetwork implements Network {
 
   // ---- the pass ------------------------------------------------------------------------
 
-  /** One pass; {@code trigger} is null when the desired peers changed. Caller holds passLock. */
-  private void pass(ResyncKind trigger) {
+  /**
+   * One pass; {@code trigger} is null when the desired peers changed, {@code full} when they
+   * came from a full drain (every object compared with a kernel dump). Caller holds passLock.
+   */
+  private void pass(ResyncKind trigger, boolean full) {
     long t0 = System.nanoTime();
     try {
       Set<ObjectKind> deviceFixes = dataplane.prepare();
@@ -345,7 +328,7 @@ public final class ReconcilingNetwork implements Network {
       }
       boolean remapAll = !deviceFixes.isEmpty();
       // A recreated device has a new index: nothing cached describes the kernel any more.
-      boolean incremental = trigger == null && programmedClean && !remapAll;
+      boolean incremental = trigger == null && !full && programmedClean && !remapAll;
       programmedClean = false; // until this pass ends cleanly
       Map<String, PeerObjects> before = new HashMap<>(); // what the last pass programmed for the remapped
       List<String> touched = remap(remapAll, before);
@@ -430,17 +413,11 @@ public final class ReconcilingNetwork implements Network {
     return trigger == null ? "reconcile" : trigger.name().toLowerCase(java.util.Locale.ROOT);
   }
 
-  private void reportRejections(Map<String, Rejection> now) {
-    Map<String, Rejection> before = rejected;
-    now.forEach((key, r) -> {
-      if (!r.equals(before.get(key))) {
-        Lease l = desiredPeers.get(key);
-        String ip = l == null || l.attrs().publicIp() == null ? "?" : l.attrs().publicIp().getHostAddress();
-        LOG.warn("rejecting peer {} (public IP {}): {}: {}", key, ip, r.reason().label(), r.detail());
-        listener.peerRejected(key, r.reason());
-      }
-    });
-    rejected = Map.copyOf(now);
+  private void reportRejection(String key, Lease l) {
+    Rejection r = book.rejected().get(key);
+    String ip = l == null || l.attrs().publicIp() == null ? "?" : l.attrs().publicIp().getHostAddress();
+    LOG.warn("rejecting peer {} (public IP {}): {}: {}", key, ip, r.reason().label(), r.detail());
+    listener.peerRejected(key, r.reason());
   }
 
   /**

@@ -3,7 +3,7 @@ package io.jflannel.backend;
 import io.jflannel.subnet.IpNet;
 import io.jflannel.subnet.Lease;
 import io.jflannel.subnet.LeaseAttrs;
-import io.jflannel.subnet.LeaseSink;
+import io.jflannel.subnet.PeerListener;
 import io.jflannel.subnet.NetworkConfig;
 import io.jflannel.subnet.SubnetException;
 import io.jflannel.subnet.SubnetManager;
@@ -58,7 +58,7 @@ public final class InMemorySubnetManager implements SubnetManager {
   }
 
   @Override
-  public Watch watchLeases(LeaseSink sink) {
+  public Watch watchPeers(PeerListener listener) {
     return () -> { };
   }
 

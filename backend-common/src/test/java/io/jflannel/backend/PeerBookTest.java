@@ -25,6 +25,20 @@ class PeerBookTest {
       "vxlan", new TestDataplane(null, IpNet.parse("10.244.0.0/16")).peerCheck(),
       l -> "VTEP MAC " + l.attrs().backendData().path("VtepMAC").asText());
   private final PeerBook book = new PeerBook(v);
+  private final PeerFeed feed = new PeerFeed();
+
+  /** Takes {@code b} to exactly {@code next}, as a store's drains would. */
+  private static Set<String> update(PeerBook b, PeerFeed f, Map<String, Lease> next) {
+    return b.update(f.next(next));
+  }
+
+  private Set<String> update(Map<String, Lease> next) {
+    return update(book, feed, next);
+  }
+
+  private static boolean sameData(Lease a, Lease b) {
+    return a == b || a.sameSubnets(b) && a.attrs().equals(b.attrs());
+  }
 
   private static Map<String, Lease> byKey(Lease... leases) {
     Map<String, Lease> m = new LinkedHashMap<>();
@@ -41,8 +55,8 @@ class PeerBookTest {
     Lease sameMac = vxlan("10.244.5.0/24", "192.0.2.5", "2a:00:00:00:00:02");
     Lease bad = vxlan("10.9.0.0/24", "192.0.2.9", "2a:00:00:00:00:09");
     Map<String, Lease> all = byKey(a, wide, sameMac, bad);
-    Set<String> changed = book.update(all);
-    PeerValidator.Outcome full = v.validate(all, Set.of());
+    Set<String> changed = update(all);
+    FullValidation.Outcome full = FullValidation.validate(v, all, Set.of());
     assertEquals(full.accepted(), book.accepted());
     assertEquals(full.rejected(), book.rejected());
     assertEquals(full.accepted().keySet(), changed);
@@ -51,10 +65,10 @@ class PeerBookTest {
   @Test
   void anUnchangedSetOrARenewalChangesNothing() {
     Lease a = vxlan("10.244.2.0/24", "192.0.2.2", "2a:00:00:00:00:02");
-    book.update(byKey(a));
-    assertEquals(Set.of(), book.update(byKey(a)));
+    update(byKey(a));
+    assertEquals(Set.of(), update(byKey(a)));
     Lease renewed = new Lease(a.subnet(), null, a.attrs(), Instant.parse("2030-01-01T00:00:00Z"));
-    assertEquals(Set.of(), book.update(byKey(renewed)), "a new expiration does not touch the dataplane");
+    assertEquals(Set.of(), update(byKey(renewed)), "a new expiration does not touch the dataplane");
   }
 
   @Test
@@ -62,13 +76,13 @@ class PeerBookTest {
     Lease a = vxlan("10.244.2.0/24", "192.0.2.2", "2a:00:00:00:00:02");
     Lease overlapping = vxlan("10.244.2.0/23", "192.0.2.3", "2a:00:00:00:00:03");
     Lease sameMac = vxlan("10.244.7.0/24", "192.0.2.7", "2a:00:00:00:00:02");
-    book.update(byKey(a));
-    Set<String> changed = book.update(byKey(a, overlapping, sameMac));
+    update(byKey(a));
+    Set<String> changed = update(byKey(a, overlapping, sameMac));
     assertEquals(Set.of(), changed, "newcomers that collide with an accepted peer are refused");
     assertEquals(RejectReason.SUBNET_OVERLAPS_PEER, book.rejected().get(overlapping.key()).reason());
     assertEquals(RejectReason.BACKEND_DATA_INVALID, book.rejected().get(sameMac.key()).reason());
 
-    changed = book.update(byKey(overlapping, sameMac));
+    changed = update(byKey(overlapping, sameMac));
     assertEquals(Set.of(a.key(), overlapping.key(), sameMac.key()), changed);
     assertEquals(Set.of(overlapping.key(), sameMac.key()), book.accepted().keySet());
     assertTrue(book.rejected().isEmpty());
@@ -78,15 +92,15 @@ class PeerBookTest {
   void aChangedPeerThatNowCollidesLosesAndAWorkingPeerStays() {
     Lease a = vxlan("10.244.2.0/24", "192.0.2.2", "2a:00:00:00:00:02");
     Lease b = vxlan("10.244.3.0/24", "192.0.2.3", "2a:00:00:00:00:03");
-    book.update(byKey(a, b));
+    update(byKey(a, b));
     Lease aWithBsMac = vxlan("10.244.2.0/24", "192.0.2.2", "2a:00:00:00:00:03");
-    Set<String> changed = book.update(byKey(aWithBsMac, b));
+    Set<String> changed = update(byKey(aWithBsMac, b));
     assertEquals(Set.of(a.key()), changed, "a loses its place, b is untouched");
     assertEquals(Set.of(b.key()), book.accepted().keySet());
     assertEquals(RejectReason.BACKEND_DATA_INVALID, book.rejected().get(a.key()).reason());
 
     Lease aFixed = vxlan("10.244.2.0/24", "192.0.2.2", "2a:00:00:00:00:0a");
-    assertEquals(Set.of(a.key()), book.update(byKey(aFixed, b)));
+    assertEquals(Set.of(a.key()), update(byKey(aFixed, b)));
     assertEquals(aFixed, book.accepted().get(a.key()));
     assertTrue(book.rejected().isEmpty());
   }
@@ -94,12 +108,12 @@ class PeerBookTest {
   @Test
   void aPeerThatTurnsInvalidIsReleasedAndRemovedPeersAreForgotten() {
     Lease a = vxlan("10.244.2.0/24", "192.0.2.2", "2a:00:00:00:00:02");
-    book.update(byKey(a));
+    update(byKey(a));
     Lease aLoopback = vxlan("10.244.2.0/24", "127.0.0.1", "2a:00:00:00:00:02");
-    assertEquals(Set.of(a.key()), book.update(byKey(aLoopback)));
+    assertEquals(Set.of(a.key()), update(byKey(aLoopback)));
     assertEquals(RejectReason.PUBLIC_IP_INVALID, book.rejected().get(a.key()).reason());
     assertTrue(book.accepted().isEmpty());
-    assertEquals(Set.of(), book.update(Map.of()), "a rejected peer going away changes no accepted peer");
+    assertEquals(Set.of(), update(Map.of()), "a rejected peer going away changes no accepted peer");
     assertTrue(book.rejected().isEmpty());
   }
 
@@ -130,14 +144,14 @@ class PeerBookTest {
         }
       }
       Map<String, Lease> acceptedBefore = new HashMap<>(book.accepted());
-      Set<String> changed = book.update(next);
+      Set<String> changed = update(next);
 
       Map<String, Lease> acc = book.accepted();
       Set<String> expectChanged = new HashSet<>();
       for (String k : union(acceptedBefore.keySet(), acc.keySet())) {
         Lease was = acceptedBefore.get(k);
         Lease is = acc.get(k);
-        if (was == null || is == null || !PeerBook.sameData(was, is)) {
+        if (was == null || is == null || !sameData(was, is)) {
           expectChanged.add(k);
         }
       }
@@ -161,7 +175,7 @@ class PeerBookTest {
       }
       acceptedBefore.forEach((k, l) -> {
         Lease n = next.get(k);
-        if (n != null && PeerBook.sameData(l, n)) {
+        if (n != null && sameData(l, n)) {
           assertNotNull(acc.get(k), "unchanged accepted peer " + k + " kept its place");
         }
       });
@@ -179,7 +193,7 @@ class PeerBookTest {
   void newcomersAreTakenInKeyOrderAndTheRejectionNamesTheHolder() {
     Lease a = vxlan("10.244.2.0/24", "192.0.2.2", "2a:00:00:00:00:02");
     Lease wide = vxlan("10.244.2.0/23", "192.0.2.3", "2a:00:00:00:00:03");
-    book.update(byKey(a, wide));
+    update(byKey(a, wide));
     assertEquals(Set.of(wide.key()), book.accepted().keySet(), "10.244.2.0-23 sorts before 10.244.2.0-24");
     assertEquals("subnet 10.244.2.0/24 overlaps 10.244.2.0/23 of peer 10.244.2.0-23",
         book.rejected().get(a.key()).detail());
@@ -207,8 +221,8 @@ class PeerBookTest {
     Lease low = vxlan("200.1.2.0/24", "192.0.2.2", "2a:00:00:00:00:02");
     Lease cover = vxlan("200.1.0.0/16", "192.0.2.3", "2a:00:00:00:00:03");
     Lease apart = vxlan("200.2.0.0/24", "192.0.2.4", "2a:00:00:00:00:04");
-    b.update(byKey(low, cover, apart));
-    PeerValidator.Outcome full = wide.validate(byKey(low, cover, apart), Set.of());
+    update(b, new PeerFeed(), byKey(low, cover, apart));
+    FullValidation.Outcome full = FullValidation.validate(wide, byKey(low, cover, apart), Set.of());
     assertEquals(full.accepted().keySet(), b.accepted().keySet());
     assertEquals(2, b.accepted().size(), "accepted " + b.accepted().keySet());
     assertEquals(1, b.rejected().size());

@@ -18,7 +18,7 @@ class PeerValidatorTest {
 
   private RejectReason reasonFor(Lease bad) {
     Lease good = vxlan("10.244.2.0/24", "192.0.2.2", "2a:00:00:00:00:02");
-    PeerValidator.Outcome o = v.validate(List.of(good, bad), Set.of());
+    FullValidation.Outcome o = FullValidation.validate(v, List.of(good, bad), Set.of());
     assertEquals(List.of(good), List.copyOf(o.accepted().values()), "the good peer is still accepted");
     assertEquals(Set.of(bad.key()), o.rejected().keySet());
     return o.rejected().get(bad.key()).reason();
@@ -28,7 +28,7 @@ class PeerValidatorTest {
   void acceptsOrdinaryPeers() {
     Lease a = vxlan("10.244.2.0/24", "192.0.2.2", "2a:00:00:00:00:02");
     Lease b = vxlan("10.244.3.0/24", "192.0.2.3", "2a:00:00:00:00:03");
-    PeerValidator.Outcome o = v.validate(List.of(b, a), Set.of());
+    FullValidation.Outcome o = FullValidation.validate(v, List.of(b, a), Set.of());
     assertEquals(List.of(a, b), List.copyOf(o.accepted().values()));
     assertTrue(o.rejected().isEmpty());
   }
@@ -74,18 +74,18 @@ class PeerValidatorTest {
   @Test
   void acceptsTypeCaseInsensitively() {
     Lease l = Leases.lease("10.244.9.0/24", "192.0.2.9", "VXLAN", Leases.vxlanData("2a:00:00:00:00:09"));
-    assertEquals(List.of(l), List.copyOf(v.validate(List.of(l), Set.of()).accepted().values()));
+    assertEquals(List.of(l), List.copyOf(FullValidation.validate(v, List.of(l), Set.of()).accepted().values()));
   }
 
   @Test
   void overlapGoesToTheFirstKeyThenStaysWithTheAcceptedPeer() {
     Lease small = vxlan("10.244.8.0/24", "192.0.2.8", "2a:00:00:00:00:08");
     Lease big = vxlan("10.244.8.0/23", "192.0.2.9", "2a:00:00:00:00:09");
-    PeerValidator.Outcome first = v.validate(List.of(small, big), Set.of());
+    FullValidation.Outcome first = FullValidation.validate(v, List.of(small, big), Set.of());
     assertEquals(List.of(big), List.copyOf(first.accepted().values()), "key order: 10.244.8.0-23 sorts before 10.244.8.0-24");
     assertEquals(RejectReason.SUBNET_OVERLAPS_PEER, first.rejected().get(small.key()).reason());
     // Once small is the accepted one, a newcomer overlapping it loses.
-    PeerValidator.Outcome later = v.validate(List.of(big, small), Set.of(small.key()));
+    FullValidation.Outcome later = FullValidation.validate(v, List.of(big, small), Set.of(small.key()));
     assertEquals(List.of(small), List.copyOf(later.accepted().values()));
     assertEquals(RejectReason.SUBNET_OVERLAPS_PEER, later.rejected().get(big.key()).reason());
   }
@@ -94,7 +94,7 @@ class PeerValidatorTest {
   void duplicateVtepMacIsRejected() {
     Lease a = vxlan("10.244.2.0/24", "192.0.2.2", "2a:00:00:00:00:02");
     Lease b = vxlan("10.244.3.0/24", "192.0.2.3", "2a:00:00:00:00:02");
-    PeerValidator.Outcome o = v.validate(List.of(a, b), Set.of());
+    FullValidation.Outcome o = FullValidation.validate(v, List.of(a, b), Set.of());
     assertEquals(List.of(a), List.copyOf(o.accepted().values()));
     Map<String, Rejection> r = o.rejected();
     assertEquals(RejectReason.BACKEND_DATA_INVALID, r.get(b.key()).reason());

@@ -43,10 +43,10 @@ class ReconcilingNetworkTest {
 
   @Test
   void reconcileProgramsAndRemovesPeers() {
-    net.reconcile(List.of(p2, p3));
+    PeerFeed.reconcile(net, List.of(p2, p3));
     assertEquals(2, nl.routes.size());
     assertEquals(2, listener.peers);
-    net.reconcile(List.of(p3));
+    PeerFeed.reconcile(net, List.of(p3));
     assertEquals(1, nl.routes.size());
     assertEquals(1, nl.neighs.size());
     assertEquals(1, nl.fdb.size());
@@ -56,7 +56,7 @@ class ReconcilingNetworkTest {
 
   @Test
   void deletedEntriesComeBackFromTheNotificationFast() throws Exception {
-    net.reconcile(List.of(p2, p3));
+    PeerFeed.reconcile(net, List.of(p2, p3));
     net.start();
     var routeKey = nl.routes.keySet().iterator().next();
     long t0 = System.nanoTime();
@@ -71,16 +71,16 @@ class ReconcilingNetworkTest {
   @Test
   void ownWritesDoNotTriggerPasses() throws Exception {
     net.start();
-    net.reconcile(List.of(p2, p3));
-    net.reconcile(List.of(p3));
-    net.reconcile(List.of(p2, vxlan("10.244.3.0/24", "192.0.2.3", "2a:00:00:00:00:33")));
+    PeerFeed.reconcile(net, List.of(p2, p3));
+    PeerFeed.reconcile(net, List.of(p3));
+    PeerFeed.reconcile(net, List.of(p2, vxlan("10.244.3.0/24", "192.0.2.3", "2a:00:00:00:00:33")));
     Thread.sleep(100);
     assertEquals(0, listener.count("resync.EVENT"));
   }
 
   @Test
   void burstsAreCoalesced() throws Exception {
-    net.reconcile(List.of(p2, p3));
+    PeerFeed.reconcile(net, List.of(p2, p3));
     net.start();
     List<Object> keys = new java.util.ArrayList<>();
     keys.addAll(nl.routes.keySet());
@@ -94,7 +94,7 @@ class ReconcilingNetworkTest {
 
   @Test
   void overrunForcesResyncAndPeriodicResyncRepairsSilently() throws Exception {
-    net.reconcile(List.of(p2));
+    PeerFeed.reconcile(net, List.of(p2));
     net.start();
     // Lost without a notification: only a resync can find it.
     synchronized (nl) {
@@ -122,16 +122,16 @@ class ReconcilingNetworkTest {
     Thread.sleep(300); // periodic resync is 200 ms
     assertEquals(2, nl.routes.size(), "nothing deleted");
     assertEquals(0, listener.count("resync.OVERRUN") + listener.count("resync.PERIODIC") + listener.count("resync.EVENT"));
-    net.reconcile(List.of(p2));
+    PeerFeed.reconcile(net, List.of(p2));
     assertEquals(1, nl.routes.size(), "the first reconcile removes the stray route");
   }
 
   @Test
   void closeLeavesTheDataplaneAndIgnoresLateReconciles() {
-    net.reconcile(List.of(p2, p3));
+    PeerFeed.reconcile(net, List.of(p2, p3));
     net.start();
     net.close();
-    net.reconcile(List.of());
+    PeerFeed.reconcile(net, List.of());
     assertEquals(2, nl.routes.size());
     assertEquals(2, nl.neighs.size());
     assertEquals(2, nl.fdb.size());
@@ -140,7 +140,7 @@ class ReconcilingNetworkTest {
 
   @Test
   void aDeadSubscriptionIsRenewedByThePeriodicPass() throws Exception {
-    net.reconcile(List.of(p2));
+    PeerFeed.reconcile(net, List.of(p2));
     net.start();
     nl.sink = null; // the notification socket died
     await("resubscribed", () -> nl.sink != null);
@@ -151,7 +151,7 @@ class ReconcilingNetworkTest {
 
   @Test
   void strayOwnedEntryIsRemovedAndForeignOnesStay() throws Exception {
-    net.reconcile(List.of(p2));
+    PeerFeed.reconcile(net, List.of(p2));
     net.start();
     var stray = io.jflannel.netlink.Route.via(Leases.ip("10.244.9.0"), 24, Leases.ip("10.244.9.0"), TestDataplane.DEV);
     var foreign = io.jflannel.netlink.Route.via(Leases.ip("172.16.0.0"), 24, Leases.ip("10.244.9.0"), TestDataplane.DEV);
@@ -164,8 +164,8 @@ class ReconcilingNetworkTest {
   @Test
   void rejectedPeersAreReportedOnceAndNeverProgrammed() {
     Lease hostile = vxlan("10.244.1.0/24", "192.0.2.9", "2a:00:00:00:00:09");
-    net.reconcile(List.of(p2, hostile));
-    net.reconcile(List.of(p2, hostile));
+    PeerFeed.reconcile(net, List.of(p2, hostile));
+    PeerFeed.reconcile(net, List.of(p2, hostile));
     assertEquals(1, listener.count("rejected.SUBNET_OVERLAPS_OWN"));
     assertEquals(1, nl.routes.size());
     assertEquals(java.util.Set.of(p2.key()), net.acceptedPeers());
@@ -174,11 +174,11 @@ class ReconcilingNetworkTest {
 
   @Test
   void reconcileAfterACleanPassDiffsAgainstItInsteadOfDumping() {
-    net.reconcile(List.of(p2));
+    PeerFeed.reconcile(net, List.of(p2));
     int dumps = dp.dumps.get();
     assertEquals(1, dumps, "the first pass reads the kernel");
-    net.reconcile(List.of(p2, p3));
-    net.reconcile(List.of(p3));
+    PeerFeed.reconcile(net, List.of(p2, p3));
+    PeerFeed.reconcile(net, List.of(p3));
     assertEquals(dumps, dp.dumps.get(), "peer changes after a clean pass need no dump");
     assertEquals(1, nl.routes.size());
     assertEquals(1, nl.neighs.size());
@@ -189,9 +189,9 @@ class ReconcilingNetworkTest {
 
   @Test
   void aChangedLeaseIsReprogrammedFromItsOldObjects() {
-    net.reconcile(List.of(p2, p3));
+    PeerFeed.reconcile(net, List.of(p2, p3));
     Lease moved = vxlan("10.244.3.0/24", "192.0.2.33", "2a:00:00:00:00:33");
-    net.reconcile(List.of(p2, moved));
+    PeerFeed.reconcile(net, List.of(p2, moved));
     assertEquals(1, dp.dumps.get());
     assertEquals(2, nl.routes.size());
     assertEquals(2, nl.neighs.size());
@@ -206,10 +206,10 @@ class ReconcilingNetworkTest {
   @Test
   void aPassWithErrorsMakesTheNextReconcileReadTheKernel() {
     nl.failWith = op -> op instanceof io.jflannel.netlink.NetlinkOp.RouteReplace ? 101 : 0;
-    net.reconcile(List.of(p2));
+    PeerFeed.reconcile(net, List.of(p2));
     nl.failWith = op -> 0;
     int dumps = dp.dumps.get();
-    net.reconcile(List.of(p2, p3));
+    PeerFeed.reconcile(net, List.of(p2, p3));
     assertEquals(dumps + 1, dp.dumps.get(), "after a failed pass the kernel state is unknown");
     assertEquals(2, nl.routes.size());
   }
@@ -218,7 +218,7 @@ class ReconcilingNetworkTest {
   void failuresAreCountedAndRetried() throws Exception {
     nl.failWith = op -> op instanceof io.jflannel.netlink.NetlinkOp.RouteReplace ? 101 : 0;
     net.start();
-    net.reconcile(List.of(p2));
+    PeerFeed.reconcile(net, List.of(p2));
     assertEquals(1, listener.count("error.ENETUNREACH"));
     assertTrue(nl.routes.isEmpty() && nl.neighs.isEmpty() && nl.fdb.isEmpty(), "undone");
     nl.failWith = op -> 0;
@@ -229,7 +229,7 @@ class ReconcilingNetworkTest {
 
   @Test
   void deviceEventsTriggerADevicePass() throws Exception {
-    net.reconcile(List.of(p2));
+    PeerFeed.reconcile(net, List.of(p2));
     net.start();
     dp.deviceBroken = true;
     nl.sink.accept(new NetlinkEvent.LinkDeleted(new io.jflannel.netlink.Link(TestDataplane.DEV, "flannel.1", "vxlan",
@@ -243,19 +243,19 @@ class ReconcilingNetworkTest {
     for (int i = 0; i < 200; i++) {
       many.add(vxlan("10.244." + (10 + i) + ".0/24", "192.0.2." + (10 + i), String.format("2a:00:00:00:01:%02x", i)));
     }
-    net.reconcile(many);
+    PeerFeed.reconcile(net, many);
     assertEquals(200, nl.routes.size());
     int before = nl.requestCount();
     List<Lease> plusOne = new java.util.ArrayList<>(many);
     plusOne.add(p2);
-    net.reconcile(plusOne);
+    PeerFeed.reconcile(net, plusOne);
     assertEquals(3, nl.requestCount() - before, "one neighbour, one FDB entry, one route");
     before = nl.requestCount();
-    net.reconcile(plusOne);
+    PeerFeed.reconcile(net, plusOne);
     assertEquals(0, nl.requestCount() - before, "an unchanged set sends nothing");
     java.util.Map<String, Lease> keyed = new java.util.LinkedHashMap<>();
     many.forEach(l -> keyed.put(l.key(), l));
-    net.reconcile(keyed);
+    PeerFeed.reconcile(net, keyed);
     assertEquals(3, nl.requestCount() - before, "the keyed form removes p2 alone");
     assertEquals(200, nl.routes.size());
     assertEquals(1, dp.dumps.get(), "none of these passes read the kernel");
@@ -264,16 +264,82 @@ class ReconcilingNetworkTest {
   @Test
   void aPeerRefusedForAnOverlapIsProgrammedOnceTheHolderLeaves() {
     Lease wide = vxlan("10.244.2.0/23", "192.0.2.7", "2a:00:00:00:00:07");
-    net.reconcile(List.of(wide));
-    net.reconcile(List.of(wide, p2, p3));
+    PeerFeed.reconcile(net, List.of(wide));
+    PeerFeed.reconcile(net, List.of(wide, p2, p3));
     assertEquals(java.util.Set.of(wide.key()), net.acceptedPeers());
     assertEquals(2, listener.count("rejected.SUBNET_OVERLAPS_PEER"));
-    net.reconcile(List.of(p2, p3));
+    PeerFeed.reconcile(net, List.of(p2, p3));
     assertEquals(java.util.Set.of(p2.key(), p3.key()), net.acceptedPeers());
     assertEquals(2, nl.routes.size());
     assertTrue(net.rejectedPeers().isEmpty());
     net.resyncNow();
     assertEquals(0, listener.count("repaired.FDB") + listener.count("repaired.NEIGH") + listener.count("repaired.ROUTE"),
         "the incremental passes left the kernel exactly as a full pass wants it");
+  }
+
+  // ---- the peer seam: a store's PeerSet drained into reconcile -----------------------------
+
+  private List<Lease> peers(int n) {
+    List<Lease> out = new java.util.ArrayList<>();
+    for (int i = 0; i < n; i++) {
+      out.add(vxlan("10.244." + (10 + i) + ".0/24", "192.0.2." + (10 + i), String.format("2a:00:00:00:01:%02x", i)));
+    }
+    return out;
+  }
+
+  @Test
+  void aBurstOfChangesIsOnePassTouchingOnlyThoseKeys() {
+    io.jflannel.subnet.PeerSet set = new io.jflannel.subnet.PeerSet();
+    List<Lease> all = peers(100);
+    set.reset(all);
+    net.reconcile(set.drain());
+    assertEquals(100, nl.routes.size());
+    int dumps = dp.dumps.get();
+    int before = nl.requestCount();
+    for (int i = 0; i < 5; i++) { // five peers change their VTEP, each twice
+      Lease l = all.get(i * 10);
+      set.put(vxlan(l.subnet().toString(), "192.0.2.200", String.format("2a:00:00:00:02:%02x", i)));
+      set.put(vxlan(l.subnet().toString(), l.attrs().publicIp().getHostAddress(),
+          String.format("2a:00:00:00:03:%02x", i)));
+    }
+    io.jflannel.subnet.PeerChanges burst = set.drain();
+    assertEquals(5, burst.changed().size());
+    net.reconcile(burst);
+    // per changed peer: neighbour and FDB entry replaced, the old FDB entry deleted
+    assertEquals(15, nl.requestCount() - before, "only the five changed peers were written");
+    assertEquals(dumps, dp.dumps.get(), "an incremental pass does not read the kernel");
+    assertEquals(100, nl.routes.size());
+  }
+
+  @Test
+  void aRelistIsAFullPass() {
+    io.jflannel.subnet.PeerSet set = new io.jflannel.subnet.PeerSet();
+    List<Lease> all = peers(20);
+    set.reset(all);
+    net.reconcile(set.drain());
+    int dumps = dp.dumps.get();
+    nl.routes.clear(); // drift nobody reported
+    set.reset(all.subList(0, 19)); // the re-list finds one peer gone
+    io.jflannel.subnet.PeerChanges relist = set.drain();
+    assertTrue(relist.full());
+    net.reconcile(relist);
+    assertEquals(dumps + 1, dp.dumps.get(), "a re-list compares everything with the kernel");
+    assertEquals(19, nl.routes.size(), "the full pass restored the drifted routes too");
+  }
+
+  @Test
+  void aRemovedPeerIsRemovedOnce() {
+    io.jflannel.subnet.PeerSet set = new io.jflannel.subnet.PeerSet();
+    set.reset(List.of(p2, p3));
+    net.reconcile(set.drain());
+    set.remove(p2.key());
+    set.remove(p2.key());
+    int before = nl.requestCount();
+    net.reconcile(set.drain());
+    assertEquals(3, nl.requestCount() - before, "its route, neighbour and FDB entry, once");
+    before = nl.requestCount();
+    net.reconcile(set.drain());
+    assertEquals(0, nl.requestCount() - before);
+    assertEquals(1, listener.count("stale.ROUTE"));
   }
 }

@@ -1,5 +1,7 @@
 package io.jflannel.subnet;
 
+import java.net.InetAddress;
+import java.time.Instant;
 import java.util.Optional;
 
 /**
@@ -22,10 +24,31 @@ public interface SubnetManager extends AutoCloseable {
   Lease renewLease(Lease lease) throws SubnetException;
 
   /**
-   * Streams peer changes until the returned watch is closed. The first batch describes every
-   * current peer as {@link LeaseEvent.Added}.
+   * When the daemon should call {@link #renewLease} for {@code lease}; {@link Instant#MAX}
+   * when it never has to (kube leases and etcd reservations do not expire).
    */
-  Watch watchLeases(LeaseSink sink) throws SubnetException;
+  default Instant renewAt(Lease lease) {
+    return Instant.MAX;
+  }
+
+  /**
+   * The public address an operator stored for this node in the store, used like
+   * {@code --public-ip} / {@code --public-ipv6} when that flag is absent (kube: the
+   * {@code node-public-ip} / {@code node-public-ipv6} annotation). Empty when none.
+   *
+   * @throws SubnetException when the store cannot be read or the stored value is not an address
+   *                         of that family
+   */
+  default Optional<InetAddress> storedPublicIp(boolean ipv6) throws SubnetException {
+    return Optional.empty();
+  }
+
+  /**
+   * Keeps the peers in a {@link PeerSet} until the returned watch is closed, and tells
+   * {@code listener} whenever it has changes to drain. The first drain is full: it holds every
+   * current peer (and comes even when there is none).
+   */
+  Watch watchPeers(PeerListener listener) throws SubnetException;
 
   /**
    * The attributes this node published before the current process started, when the store

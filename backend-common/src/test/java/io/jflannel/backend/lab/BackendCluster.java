@@ -1,5 +1,6 @@
 package io.jflannel.backend.lab;
 
+import io.jflannel.backend.PeerFeed;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.jflannel.backend.BackendContext;
@@ -107,7 +108,7 @@ public final class BackendCluster implements AutoCloseable {
           peers.add(lease(j));
         }
       }
-      net(i).reconcile(peers);
+      PeerFeed.reconcile(net(i), peers);
     }
   }
 

@@ -1,5 +1,6 @@
 package io.jflannel.backend.hostgw;
 
+import io.jflannel.backend.PeerFeed;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -66,7 +67,7 @@ class HostGwKernelTest {
     assertPing(2, 3);
     assertPing(3, 1);
     // Removal deletes the route.
-    c.net(1).reconcile(List.of(c.lease(3)));
+    PeerFeed.reconcile(c.net(1), List.of(c.lease(3)));
     assertEquals(List.of("10.244.3.0/24 via 192.0.2.3"), overlayRoutes(c.lab.node(1).ns()));
   }
 
@@ -78,7 +79,7 @@ class HostGwKernelTest {
     Sh.ip(ns, "route", "add", "172.16.9.0/24", "via", "192.0.2.3", "dev", "eth0");
     Sh.ip(ns, "route", "add", "10.244.66.0/24", "dev", "eth0");
     c.register(1, null);
-    c.net(1).reconcile(List.of(c.lease(2)));
+    PeerFeed.reconcile(c.net(1), List.of(c.lease(2)));
     c.net(1).start();
     assertEquals(List.of("10.244.2.0/24 via 192.0.2.2", "10.244.66.0/24 scope link"), overlayRoutes(ns));
     assertTrue(Sh.ip(ns, "route", "show").contains("172.16.9.0/24 via 192.0.2.3 dev eth0"));
@@ -112,7 +113,7 @@ class HostGwKernelTest {
         new LeaseAttrs(InetAddress.getByName("192.0.2.9"), null, "host-gw", NullNode.getInstance(), null), null);
     Lease vxlanPeer = new Lease(IpNet.parse("10.244.10.0/24"), null,
         new LeaseAttrs(InetAddress.getByName("192.0.2.10"), null, "vxlan", NullNode.getInstance(), null), null);
-    c.net(1).reconcile(List.of(c.lease(2), far, c.lease(3), hostile, vxlanPeer));
+    PeerFeed.reconcile(c.net(1), List.of(c.lease(2), far, c.lease(3), hostile, vxlanPeer));
     assertEquals(List.of("10.244.2.0/24 via 192.0.2.2", "10.244.3.0/24 via 192.0.2.3"), overlayRoutes(c.lab.node(1).ns()));
     var l = c.listeners.get(0);
     assertEquals(1, l.count("rejected.PEER_NOT_ON_LINK"));

@@ -1,5 +1,6 @@
 package io.jflannel.backend.vxlan;
 
+import io.jflannel.backend.PeerFeed;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -148,11 +149,11 @@ class VxlanBadPeerCatalogueTest {
   void hostilePeerIsSkippedWarnedCountedAndTheGoodPeerProgrammed(String id, String subnet, String ip,
       String type, String data, String reason) throws Exception {
     // The good peer is accepted first so overlap and duplicate-MAC cases have someone to clash with.
-    net.reconcile(List.of(GOOD));
+    PeerFeed.reconcile(net, List.of(GOOD));
     Lease bad = lease(subnet, ip, type, data);
     int before = listener.count("rejected." + reason);
     logs.list.clear();
-    net.reconcile(List.of(GOOD, bad));
+    PeerFeed.reconcile(net, List.of(GOOD, bad));
 
     assertEquals(before + 1, listener.count("rejected." + reason), id);
     assertTrue(logs.list.stream().anyMatch(e -> e.getLevel() == ch.qos.logback.classic.Level.WARN
@@ -190,7 +191,7 @@ class VxlanBadPeerCatalogueTest {
       peers.add(i * 5, lease("10.244.1." + i * 16 + "/28", "198.19.1." + (i + 1), "vxlan", vtep("2a:03:00:00:00:0" + i)));
     }
     long t0 = System.nanoTime();
-    net.reconcile(peers);
+    PeerFeed.reconcile(net, peers);
     long ms = (System.nanoTime() - t0) / 1_000_000;
     int after = listener.count("rejected.BACKEND_DATA_INVALID") + listener.count("rejected.PUBLIC_IP_INVALID")
         + listener.count("rejected.SUBNET_OVERLAPS_OWN") + listener.count("rejected.SUBNET_OVERLAPS_PEER");

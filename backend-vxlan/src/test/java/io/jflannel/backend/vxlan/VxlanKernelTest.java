@@ -1,5 +1,6 @@
 package io.jflannel.backend.vxlan;
 
+import io.jflannel.backend.PeerFeed;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -101,7 +102,7 @@ class VxlanKernelTest {
     assertSpecState(3, 1, 2);
     // Level-triggered: the same desired state again sends nothing (the dump matches).
     int passesWithWork = c.listeners.get(0).latencies.size();
-    c.net(1).reconcile(List.of(c.lease(2), c.lease(3)));
+    PeerFeed.reconcile(c.net(1), List.of(c.lease(2), c.lease(3)));
     ((io.jflannel.backend.ReconcilingNetwork) c.net(1)).resyncNow();
     assertEquals(passesWithWork, c.listeners.get(0).latencies.size(), "no-op passes must not write");
     // Running repair must not react to its own writes or to the kernel's echo of them.
@@ -132,7 +133,7 @@ class VxlanKernelTest {
     Sh.ok("bridge", "-n", ns, "fdb", "append", "00:00:00:00:00:00", "dev", "flannel.1", "dst", "192.0.2.99", "self", "permanent");
     // "Restart" node 1 while node 3 was deleted: it only learns about node 2.
     c.register(1, null);
-    c.net(1).reconcile(List.of(c.lease(2)));
+    PeerFeed.reconcile(c.net(1), List.of(c.lease(2)));
     assertEquals(before, mac(1), "the reused device keeps its MAC");
     String routes = Sh.ip(ns, "route", "show");
     assertFalse(routes.contains("10.244.3.0/24"), routes);
@@ -285,7 +286,7 @@ class VxlanKernelTest {
           String.format("2a:00:00:00:%02x:%02x", i >> 8, i & 0xff)));
     }
     long t0 = System.nanoTime();
-    c.net(1).reconcile(peers);
+    PeerFeed.reconcile(c.net(1), peers);
     long add = System.nanoTime() - t0;
     int dev = io.jflannel.backend.lab.Lab.ifindex(c.lab.node(1).ns(), "flannel.1");
     var nl = c.handles.get(0);
@@ -295,10 +296,10 @@ class VxlanKernelTest {
         () -> neighs.stream().filter(x -> (x.state() & io.jflannel.netlink.Neigh.NUD_PERMANENT) == 0).toList().toString());
     assertEquals(n, nl.fdb(dev).size());
     t0 = System.nanoTime();
-    c.net(1).reconcile(peers);
+    PeerFeed.reconcile(c.net(1), peers);
     long noop = System.nanoTime() - t0;
     t0 = System.nanoTime();
-    c.net(1).reconcile(List.of());
+    PeerFeed.reconcile(c.net(1), List.of());
     long remove = System.nanoTime() - t0;
     assertEquals(0, nl.routes(io.jflannel.netlink.RouteFilter.main(io.jflannel.netlink.Families.AF_INET).withLink(dev)).size());
     assertEquals(0, nl.fdb(dev).size());
@@ -318,7 +319,7 @@ class VxlanKernelTest {
     Lease l2 = c.lease(2);
     Lease moved = new Lease(l2.subnet(), null, new LeaseAttrs(l2.attrs().publicIp(), null, "vxlan",
         new VtepData(1, fresh).toJson(), null), null);
-    c.net(1).reconcile(List.of(moved, c.lease(3)));
+    PeerFeed.reconcile(c.net(1), List.of(moved, c.lease(3)));
     String fdb = Sh.ok("bridge", "-n", ns, "fdb", "show", "dev", "flannel.1");
     assertFalse(fdb.contains(old.toString()), fdb);
     assertTrue(fdb.contains(fresh + " dst 192.0.2.2 self permanent"), fdb);
@@ -341,8 +342,8 @@ class VxlanKernelTest {
     peers.add(hostile("10.244.22.0/24", "224.0.0.1", "2a:00:00:00:00:96"));
     peers.add(hostile("10.244.23.0/24", "192.0.2.9", "01:00:5e:00:00:01")); // multicast MAC
     // The good peers were known first; a newcomer that overlaps them must not push them out.
-    c.net(1).reconcile(List.of(c.lease(2), c.lease(3)));
-    c.net(1).reconcile(peers);
+    PeerFeed.reconcile(c.net(1), List.of(c.lease(2), c.lease(3)));
+    PeerFeed.reconcile(c.net(1), peers);
     assertSpecState(1, 2, 3);
     var l = c.listeners.get(0);
     assertEquals(1, l.count("rejected.SUBNET_OVERLAPS_OWN"));

@@ -1,7 +1,7 @@
 package io.jflannel.subnet.kube;
 
-import io.jflannel.subnet.LeaseEvent;
-import io.jflannel.subnet.LeaseSink;
+import io.jflannel.subnet.PeerListener;
+import io.jflannel.subnet.Threads;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ArrayBlockingQueue;
@@ -11,13 +11,13 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The single thread that turns "node N changed" notices into lease events for the subscriber.
+ * The single thread that turns "node N changed" notices into changes of the peer set, and tells
+ * the subscriber.
  *
  * <p>The informer's handler only enqueues the node name (bounded queue; a full queue makes the
  * informer wait, as upstream's channel does). This thread reads the node's current reading from
  * the {@link SlimNodeStore}, so events are level-triggered: a stale notice just finds the latest
- * state, and a notice for a deleted node finds nothing and yields the last known lease as
- * Removed.
+ * state, and a notice for a deleted node finds nothing and lets its subnet go.
  */
 final class NodeEventLoop implements AutoCloseable {
 
@@ -28,9 +28,11 @@ final class NodeEventLoop implements AutoCloseable {
 
   private record NodeTouched(String name) implements Work {}
 
-  private record Subscribe(LeaseSink sink) implements Work {}
+  private record Subscribe(PeerListener sink) implements Work {}
 
-  private record Unsubscribe(LeaseSink sink) implements Work {}
+  private record Unsubscribe(PeerListener sink) implements Work {}
+
+  private record Relisted() implements Work {}
 
   private record Stop() implements Work {}
 
@@ -38,15 +40,14 @@ final class NodeEventLoop implements AutoCloseable {
   private final SlimNodeStore store;
   private final PeerTracker tracker;
   private final Thread thread;
-  private volatile LeaseSink sink;
+  private volatile PeerListener sink;
   private volatile boolean closed;
 
   NodeEventLoop(int depth, SlimNodeStore store, PeerTracker tracker) {
     this.queue = new ArrayBlockingQueue<>(depth);
     this.store = store;
     this.tracker = tracker;
-    this.thread = new Thread(this::run, "jflannel-kube-nodes");
-    this.thread.setDaemon(true);
+    this.thread = Threads.daemon(this::run, "kube-nodes");
     this.thread.start();
   }
 
@@ -55,13 +56,21 @@ final class NodeEventLoop implements AutoCloseable {
     put(new NodeTouched(name));
   }
 
-  /** Makes {@code s} the subscriber; its first batch lists every current peer as Added. */
-  void subscribe(LeaseSink s) {
+  /** Makes {@code s} the subscriber; its first drain holds every current peer. */
+  void subscribe(PeerListener s) {
     put(new Subscribe(s));
   }
 
+  /**
+   * A re-list finished: the whole store is compared with the peer set once more, and a
+   * difference makes the next drain full.
+   */
+  void relisted() {
+    put(new Relisted());
+  }
+
   /** Stops delivery to {@code s} (no-op if another sink replaced it). */
-  void unsubscribe(LeaseSink s) {
+  void unsubscribe(PeerListener s) {
     if (sink == s) {
       sink = null;
     }
@@ -97,22 +106,27 @@ final class NodeEventLoop implements AutoCloseable {
 
   /** Handles one drained batch; returns false when told to stop. */
   private boolean process(List<Work> batch) {
-    List<LeaseEvent> pending = new ArrayList<>();
+    boolean pending = false;
     for (Work w : batch) {
       if (w instanceof NodeTouched t) {
         if (sink != null) {
-          pending.addAll(tracker.update(t.name(), store.reading(t.name())));
+          pending |= tracker.update(t.name(), store.reading(t.name()));
         }
       } else if (w instanceof Subscribe s) {
         deliver(pending);
-        pending = new ArrayList<>();
+        pending = false;
         sink = s.sink();
-        // The first batch is delivered even when empty: it tells the subscriber it has the
+        // The first drain is given even when empty: it tells the subscriber it has the
         // complete picture.
-        deliverAlways(tracker.resync(store.readings()));
+        tracker.resync(store.readings());
+        deliver(true);
+      } else if (w instanceof Relisted) {
+        if (sink != null) {
+          pending |= tracker.resync(store.readings());
+        }
       } else if (w instanceof Unsubscribe u) {
         deliver(pending);
-        pending = new ArrayList<>();
+        pending = false;
         if (sink == u.sink()) {
           sink = null;
         }
@@ -125,22 +139,16 @@ final class NodeEventLoop implements AutoCloseable {
     return true;
   }
 
-  private void deliver(List<LeaseEvent> events) {
-    if (!events.isEmpty()) {
-      deliverAlways(events);
-    }
-  }
-
-  private void deliverAlways(List<LeaseEvent> events) {
-    LeaseSink s = sink;
-    if (s == null || closed) {
+  private void deliver(boolean changed) {
+    PeerListener s = sink;
+    if (!changed || s == null || closed) {
       return;
     }
     try {
-      s.onEvents(List.copyOf(events));
+      s.peersChanged(tracker.peers());
     } catch (RuntimeException e) {
-      // A failing subscriber must not stop the loop; the next resync/event re-describes peers.
-      LOG.error("lease subscriber failed on a batch of {} events", events.size(), e);
+      // A failing subscriber must not stop the loop; the next change or re-list tells it again.
+      LOG.error("peer listener failed", e);
     }
   }
 

@@ -1,94 +1,128 @@
 package io.jflannel.subnet.kube;
 
 import io.jflannel.subnet.Lease;
-import io.jflannel.subnet.LeaseEvent;
-import java.util.ArrayList;
+import io.jflannel.subnet.PeerSet;
 import java.util.HashMap;
-import java.util.List;
 import java.util.Map;
+import java.util.TreeMap;
 import java.util.concurrent.atomic.AtomicLong;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The last lease seen per peer node, and the events that move a subscriber from that state to
- * a node's current state. Pure and single-threaded (driven by the manager's event loop).
+ * Turns each Node's reading into the kube store's {@link PeerSet}, whose holders are Node names:
+ * a peer's lease is put under its name, a deleted Node, one that stopped being a peer or became
+ * malformed lets its subnet go. Single-threaded (driven by the manager's event loop).
  *
- * <p>A peer whose subnets changed yields {@code Removed(old)} then {@code Added(new)}; a peer
- * whose attributes changed yields {@code Added(new)}; a deleted node, or one that stopped being
- * a peer or became malformed, yields {@code Removed} of its last known lease.
+ * <p>Refused and counted, with one WARN per problem and node: a malformed Node; a Node whose
+ * podCIDR another Node already holds (the first holder keeps it, decision 0950); a Node whose
+ * podCIDR is this node's own.
  */
 final class PeerTracker {
 
   private static final Logger LOG = LoggerFactory.getLogger(PeerTracker.class);
 
   private final String ownName;
-  private final Map<String, Lease> known = new HashMap<>();
+  private final PeerSet peers;
   private final AtomicLong rejected = new AtomicLong();
   // The last problem reported per node: the same problem seen again (a resync, a heartbeat
   // update of the node) is neither warned about nor counted again.
   private final Map<String, PeerReader.Malformed> reported = new HashMap<>();
 
-  PeerTracker(String ownName) {
+  PeerTracker(String ownName, PeerSet peers) {
     this.ownName = ownName;
+    this.peers = peers;
+  }
+
+  /** The set this tracker writes. */
+  PeerSet peers() {
+    return peers;
   }
 
   /**
-   * Forgets everything and describes every current peer as Added (a watch's first batch).
+   * Takes the set to a complete listing of readings by node name (a watch's first batch, a
+   * re-list). Names are judged in order, so every node of the cluster that starts from a
+   * listing agrees which of two Nodes claiming one subnet holds it.
    *
-   * @param readings each known node's reading, by node name
+   * @return whether the set changed (or has its first drain to give)
    */
-  List<LeaseEvent> resync(Map<String, PeerReader.Reading> readings) {
-    known.clear();
-    List<LeaseEvent> out = new ArrayList<>();
-    readings.forEach((name, r) -> out.addAll(update(name, r)));
-    return out;
+  boolean resync(Map<String, PeerReader.Reading> readings) {
+    Map<String, Lease> listing = new java.util.LinkedHashMap<>();
+    new TreeMap<>(readings).forEach((name, r) -> {
+      Lease l = admissible(name, r);
+      if (l != null) {
+        listing.put(name, l);
+      }
+    });
+    boolean changed = peers.resetHolders(listing);
+    listing.forEach((name, l) -> judge(name, l, peers.holder(l.key())));
+    return changed;
   }
 
   /**
-   * The events for node {@code name} now reading as {@code r} (null: deleted).
+   * Applies node {@code name} now reading as {@code r} (null: deleted).
+   *
+   * @return whether the set changed
    */
-  List<LeaseEvent> update(String name, PeerReader.Reading r) {
+  boolean update(String name, PeerReader.Reading r) {
     if (name == null || name.equals(ownName)) {
-      return List.of();
+      return false;
     }
-    Lease old = known.get(name);
-    if (r == null) {
-      reported.remove(name);
-      known.remove(name);
-      return old == null ? List.of() : List.of(new LeaseEvent.Removed(old));
+    Lease l = admissible(name, r);
+    if (l == null) {
+      if (r == null) {
+        reported.remove(name);
+      }
+      return peers.removeHolder(name);
+    }
+    PeerSet.Outcome o = peers.put(name, l);
+    judge(name, l, peers.holder(l.key()));
+    // A refused claim may still have let the node's previous subnet go: worth a look.
+    return o != PeerSet.Outcome.UNCHANGED;
+  }
+
+  /** The lease of a peer reading, or null (logged, counted) for anything else. */
+  private Lease admissible(String name, PeerReader.Reading r) {
+    if (name == null || name.equals(ownName) || r == null) {
+      return null;
     }
     if (r instanceof PeerReader.Peer p) {
-      reported.remove(name);
-      Lease lease = p.lease();
-      if (old != null && old.equals(lease)) {
-        return List.of(); // keeps the instance subscribers hold (one key String per peer)
-      }
-      known.put(name, lease);
-      if (old == null) {
-        return List.of(new LeaseEvent.Added(lease));
-      }
-      if (!old.sameSubnets(lease)) {
-        return List.of(new LeaseEvent.Removed(old), new LeaseEvent.Added(lease));
-      }
-      return List.of(new LeaseEvent.Added(lease));
+      return p.lease();
     }
-    if (!(r instanceof PeerReader.Malformed)) {
+    String key = peers.keyOf(name);
+    Lease old = key == null ? null : peers.get(key);
+    if (r instanceof PeerReader.Malformed m) {
+      report(name, m, old == null ? "" : "; withdrawing its last known lease " + old.key());
+    } else {
       reported.remove(name);
+      if (old != null) {
+        LOG.info("node \"{}\" is no longer a flannel peer ({}); removing lease {}",
+            name, ((PeerReader.NotPeer) r).why(), old.key());
+      }
     }
-    if (r instanceof PeerReader.Malformed m && m.equals(reported.get(name))) {
+    return null;
+  }
+
+  /** After a put: a refusal is reported once; an accepted peer clears its report. */
+  private void judge(String name, Lease l, String holder) {
+    if (name.equals(holder)) {
+      reported.remove(name);
+    } else if (holder == null && peers.get(l.key()) == null) {
+      report(name, new PeerReader.Malformed("podCIDRs", "claim this node's own subnet " + l.key()), "");
+    } else if (holder != null) {
+      report(name, new PeerReader.Malformed("podCIDRs", "claim subnet " + l.key() + ", which node \"" + holder
+          + "\" holds"), "; refused until that node lets it go");
+    }
+  }
+
+  private void report(String name, PeerReader.Malformed m, String suffix) {
+    if (m.equals(reported.get(name))) {
       LOG.debug("node \"{}\" still has {} {}", name, m.field(), m.problem());
-    } else if (r instanceof PeerReader.Malformed m) {
-      reported.put(name, m);
-      rejected.incrementAndGet();
-      LOG.warn("ignoring node \"{}\": {} {}{}", name, m.field(), m.problem(),
-          old == null ? "" : "; withdrawing its last known lease " + old.key());
-    } else if (old != null) {
-      LOG.info("node \"{}\" is no longer a flannel peer ({}); removing lease {}",
-          name, ((PeerReader.NotPeer) r).why(), old.key());
+      return;
     }
-    known.remove(name);
-    return old == null ? List.of() : List.of(new LeaseEvent.Removed(old));
+    reported.put(name, m);
+    rejected.incrementAndGet();
+    LOG.warn("ignoring node \"{}\": {} {}{}", name, m.field(), m.problem(), suffix);
   }
 
   /** How many distinct problems (per node) made a node be skipped. */
@@ -96,8 +130,8 @@ final class PeerTracker {
     return rejected.get();
   }
 
-  /** Number of peers currently known. */
+  /** Number of peers currently held. */
   int size() {
-    return known.size();
+    return peers.size();
   }
 }

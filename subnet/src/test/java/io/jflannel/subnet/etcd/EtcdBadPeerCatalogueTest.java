@@ -14,7 +14,8 @@ import io.jflannel.subnet.ConfigException;
 import io.jflannel.subnet.IpNet;
 import io.jflannel.subnet.LeaseAttrs;
 import io.jflannel.subnet.LeaseEvent;
-import io.jflannel.subnet.LeaseSink;
+import io.jflannel.subnet.PeerListener;
+import io.jflannel.subnet.PeerSet;
 import io.jflannel.subnet.SubnetManager;
 import java.net.InetAddress;
 import java.nio.charset.StandardCharsets;
@@ -84,12 +85,12 @@ class EtcdBadPeerCatalogueTest {
         .withOpTimeout(Duration.ofSeconds(5)), null);
     logs = new ListAppender<>();
     logs.start();
-    ((Logger) LoggerFactory.getLogger(EtcdSubnetManager.class)).addAppender(logs);
+    ((Logger) LoggerFactory.getLogger("io.jflannel.subnet.etcd")).addAppender(logs);
   }
 
   @AfterEach
   void close() {
-    ((Logger) LoggerFactory.getLogger(EtcdSubnetManager.class)).detachAppender(logs);
+    ((Logger) LoggerFactory.getLogger("io.jflannel.subnet.etcd")).detachAppender(logs);
     manager.close();
   }
 
@@ -106,11 +107,12 @@ class EtcdBadPeerCatalogueTest {
     return new LeaseAttrs(InetAddress.getByName("192.0.2.1"), null, "vxlan", null, null);
   }
 
-  static final class Sink implements LeaseSink {
+  static final class Sink implements PeerListener {
     final BlockingQueue<List<LeaseEvent>> batches = new LinkedBlockingQueue<>();
 
     @Override
-    public void onEvents(List<LeaseEvent> events) {
+    public void peersChanged(PeerSet peers) {
+      List<LeaseEvent> events = peers.drain().events();
       batches.add(events);
     }
 
@@ -157,7 +159,7 @@ class EtcdBadPeerCatalogueTest {
     put(key, value);
     manager.acquireLease(own());
     Sink sink = new Sink();
-    manager.watchLeases(sink);
+    manager.watchPeers(sink);
     List<LeaseEvent> first = sink.next();
     assertEquals(Set.of("10.244.2.0/24"), subnets(first), id);
     // met by the acquire listing and the watch listing, reported once
@@ -171,7 +173,7 @@ class EtcdBadPeerCatalogueTest {
       throws Exception {
     manager.acquireLease(own());
     Sink sink = new Sink();
-    manager.watchLeases(sink);
+    manager.watchPeers(sink);
     assertEquals(List.of(), sink.next());
     long before = manager.malformedPeers();
     put(key, value);
@@ -192,7 +194,7 @@ class EtcdBadPeerCatalogueTest {
     put("/subnets/10.244.5.0-24", new byte[] {(byte) 0xff, (byte) 0xfe, 0, 1, '{'});
     manager.acquireLease(own());
     Sink sink = new Sink();
-    manager.watchLeases(sink);
+    manager.watchPeers(sink);
     assertEquals(Set.of("10.244.2.0/24"), subnets(sink.next()));
     assertEquals(1, manager.malformedPeers());
     assertTrue(warned("/subnets/10.244.5.0-24"), logs.list.toString());

@@ -44,12 +44,12 @@ class EtcdLeaseKeyTest {
   @Test
   void compatibilityFollowsTheConfig() throws Exception {
     NetworkConfig c = NetworkConfigParser.parse("{\"Network\":\"10.5.0.0/16\",\"SubnetMin\":\"10.5.10.0\",\"SubnetMax\":\"10.5.20.0\"}");
-    assertTrue(EtcdSubnetManager.compatible(c, EtcdLeaseKey.parse("10.5.10.0-24")));
-    assertTrue(EtcdSubnetManager.compatible(c, EtcdLeaseKey.parse("10.5.20.0-24")));
-    assertFalse(EtcdSubnetManager.compatible(c, EtcdLeaseKey.parse("10.5.21.0-24")));
-    assertFalse(EtcdSubnetManager.compatible(c, EtcdLeaseKey.parse("10.5.12.0-25")));
-    assertFalse(EtcdSubnetManager.compatible(c, EtcdLeaseKey.parse("10.6.12.0-24")));
-    assertFalse(EtcdSubnetManager.compatible(c, EtcdLeaseKey.parse("10.5.12.0-24&fc00::-64")));
+    assertTrue(SubnetAllocator.compatible(c, EtcdLeaseKey.parse("10.5.10.0-24")));
+    assertTrue(SubnetAllocator.compatible(c, EtcdLeaseKey.parse("10.5.20.0-24")));
+    assertFalse(SubnetAllocator.compatible(c, EtcdLeaseKey.parse("10.5.21.0-24")));
+    assertFalse(SubnetAllocator.compatible(c, EtcdLeaseKey.parse("10.5.12.0-25")));
+    assertFalse(SubnetAllocator.compatible(c, EtcdLeaseKey.parse("10.6.12.0-24")));
+    assertFalse(SubnetAllocator.compatible(c, EtcdLeaseKey.parse("10.5.12.0-24&fc00::-64")));
   }
 
   @Test

@@ -20,7 +20,8 @@ import io.jflannel.subnet.IpNet;
 import io.jflannel.subnet.Lease;
 import io.jflannel.subnet.LeaseAttrs;
 import io.jflannel.subnet.LeaseEvent;
-import io.jflannel.subnet.LeaseSink;
+import io.jflannel.subnet.PeerListener;
+import io.jflannel.subnet.PeerSet;
 import io.jflannel.subnet.NetworkConfig;
 import io.jflannel.subnet.SubnetEnv;
 import io.jflannel.subnet.SubnetException;
@@ -374,19 +375,20 @@ class EtcdSubnetManagerTest {
   // ------------------------------------------------------------------ watch
 
   /** Collects what a watch delivers. */
-  private static final class Recorder implements LeaseSink {
+  private static final class Recorder implements PeerListener {
     final BlockingQueue<List<LeaseEvent>> batches = new LinkedBlockingQueue<>();
     final List<LeaseEvent> all = new CopyOnWriteArrayList<>();
     final BlockingQueue<Lease> lost = new LinkedBlockingQueue<>();
 
     @Override
-    public void onEvents(List<LeaseEvent> events) {
+    public void peersChanged(PeerSet peers) {
+      List<LeaseEvent> events = peers.drain().events();
       batches.add(events);
       all.addAll(events);
     }
 
     @Override
-    public void onOwnLeaseLost(Lease lease) {
+    public void ownLeaseLost(Lease lease) {
       lost.add(lease);
     }
 
@@ -428,7 +430,7 @@ class EtcdSubnetManagerTest {
     Lease own = m.acquireLease(attrs("192.0.2.1", "02:00:00:00:00:01"));
     putWithTtl("/subnets/10.5.2.0-24", value("192.0.2.2", "02:00:00:00:00:02"));
     Recorder r = new Recorder();
-    try (SubnetManager.Watch w = m.watchLeases(r)) {
+    try (SubnetManager.Watch w = m.watchPeers(r)) {
       List<LeaseEvent> initial = r.firstBatch();
       assertEquals(1, initial.size(), "own lease filtered: " + initial);
       assertTrue(added("10.5.2.0/24", "02:00:00:00:00:02").test(initial.get(0)));
@@ -451,7 +453,7 @@ class EtcdSubnetManagerTest {
     EtcdSubnetManager m = manager(null);
     m.acquireLease(attrs("192.0.2.1", "02:00:00:00:00:01"));
     Recorder r = new Recorder();
-    try (SubnetManager.Watch w = m.watchLeases(r)) {
+    try (SubnetManager.Watch w = m.watchPeers(r)) {
       assertEquals(List.of(), r.firstBatch());
     }
   }
@@ -466,7 +468,7 @@ class EtcdSubnetManagerTest {
     Lease own = m.acquireLease(attrs("192.0.2.1", "02:00:00:00:00:01"));
     assertNotEquals(IpNet.parse("10.5.4.0/24"), own.subnet(), "a key with a bad value still holds its subnet");
     Recorder r = new Recorder();
-    try (SubnetManager.Watch w = m.watchLeases(r)) {
+    try (SubnetManager.Watch w = m.watchPeers(r)) {
       List<LeaseEvent> initial = r.firstBatch();
       assertEquals(1, initial.size(), initial.toString());
       assertTrue(added("10.5.5.0/24", "02:00:00:00:00:05").test(initial.get(0)));
@@ -484,7 +486,7 @@ class EtcdSubnetManagerTest {
     EtcdSubnetManager m = manager(null);
     Lease own = m.acquireLease(attrs("192.0.2.1", "02:00:00:00:00:01"));
     Recorder r = new Recorder();
-    try (SubnetManager.Watch w = m.watchLeases(r)) {
+    try (SubnetManager.Watch w = m.watchPeers(r)) {
       r.firstBatch();
       delete("/subnets/" + own.subnet().toKey());
       Lease lost = r.lost.poll(10, TimeUnit.SECONDS);
@@ -504,7 +506,7 @@ class EtcdSubnetManagerTest {
     putWithTtl("/subnets/10.5.3.0-24", value("192.0.2.3", "02:00:00:00:00:33"));
     delete("/subnets/10.5.4.0-24");
     Recorder r = new Recorder();
-    try (SubnetManager.Watch w = m.watchLeases(r)) {
+    try (SubnetManager.Watch w = m.watchPeers(r)) {
       List<LeaseEvent> initial = r.firstBatch();
       assertEquals(2, initial.size(), initial.toString());
       assertTrue(initial.stream().anyMatch(added("10.5.2.0/24", "02:00:00:00:00:02")), initial.toString());
@@ -536,7 +538,7 @@ class EtcdSubnetManagerTest {
       }
     };
     Recorder r = new Recorder();
-    try (SubnetManager.Watch w = m.watchLeases(r)) {
+    try (SubnetManager.Watch w = m.watchPeers(r)) {
       assertTrue(added("10.5.2.0/24", "02:00:00:00:00:02").test(r.firstBatch().get(0)));
       r.await(added("10.5.3.0/24", "02:00:00:00:00:03"), Duration.ofSeconds(10));
       r.await(removed("10.5.2.0/24", "02:00:00:00:00:02"), Duration.ofSeconds(10));
@@ -552,7 +554,7 @@ class EtcdSubnetManagerTest {
     EtcdSubnetManager m = manager(null);
     m.acquireLease(attrs("192.0.2.1", "02:00:00:00:00:01"));
     Recorder r = new Recorder();
-    try (SubnetManager.Watch w = m.watchLeases(r)) {
+    try (SubnetManager.Watch w = m.watchPeers(r)) {
       r.firstBatch();
       etcd.stop();
       assertThrows(java.io.IOException.class, () -> new java.net.Socket("127.0.0.1",
@@ -575,7 +577,7 @@ class EtcdSubnetManagerTest {
     AtomicInteger lists = new AtomicInteger();
     m.afterList = rev -> lists.incrementAndGet();
     Recorder r = new Recorder();
-    try (SubnetManager.Watch w = m.watchLeases(r)) {
+    try (SubnetManager.Watch w = m.watchPeers(r)) {
       r.firstBatch();
       putWithTtl("/subnets/10.5.9.0-24", value("192.0.2.9", "02:00:00:00:00:09"));
       r.await(added("10.5.9.0/24", "02:00:00:00:00:09"), Duration.ofSeconds(10));
@@ -594,14 +596,14 @@ class EtcdSubnetManagerTest {
     config("{\"Network\":\"10.5.0.0/16\"}");
     EtcdSubnetManager m = manager(null);
     Recorder r = new Recorder();
-    SubnetManager.Watch w = m.watchLeases(r);
+    SubnetManager.Watch w = m.watchPeers(r);
     r.firstBatch();
     w.close();
     putWithTtl("/subnets/10.5.9.0-24", value("192.0.2.9", "02:00:00:00:00:09"));
     Thread.sleep(500);
     assertTrue(r.all.isEmpty(), r.all.toString());
     m.close();
-    assertThrows(SubnetException.class, () -> m.watchLeases(r));
+    assertThrows(SubnetException.class, () -> m.watchPeers(r));
     assertFalse(Thread.getAllStackTraces().keySet().stream()
         .anyMatch(t -> t.isAlive() && t.getName().startsWith("jfl-etcd-watch") && managers.size() == 1),
         "watch thread stopped");

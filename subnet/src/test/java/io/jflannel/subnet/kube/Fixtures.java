@@ -5,7 +5,8 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.jflannel.subnet.IpNet;
 import io.jflannel.subnet.LeaseAttrs;
 import io.jflannel.subnet.LeaseEvent;
-import io.jflannel.subnet.LeaseSink;
+import io.jflannel.subnet.PeerListener;
+import io.jflannel.subnet.PeerSet;
 import io.jflannel.subnet.NetworkConfig;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
@@ -58,12 +59,13 @@ final class Fixtures {
         json("{\"VNI\":1,\"VtepMAC\":\"" + mac + "\"}"), null);
   }
 
-  /** A LeaseSink that queues batches for the test thread. */
-  static final class RecordingSink implements LeaseSink {
+  /** A PeerListener that queues batches for the test thread. */
+  static final class RecordingSink implements PeerListener {
     private final LinkedBlockingQueue<List<LeaseEvent>> batches = new LinkedBlockingQueue<>();
 
     @Override
-    public void onEvents(List<LeaseEvent> events) {
+    public void peersChanged(PeerSet peers) {
+      List<LeaseEvent> events = peers.drain().events();
       batches.add(events);
     }
 

@@ -94,7 +94,7 @@ class KubeBadPeerCatalogueTest {
     manager = new KubeSubnetManager(k8s.client, Fixtures.ipv4Config(), "self",
         KubeOptions.defaults().withPodCidrWait(Duration.ofMillis(200)));
     RecordingSink sink = new RecordingSink();
-    manager.watchLeases(sink);
+    manager.watchPeers(sink);
     List<LeaseEvent> first = sink.next();
     Set<String> subnets = first.stream().map(e -> e.lease().subnet().toString()).collect(Collectors.toSet());
     assertEquals(Set.of("10.244.2.0/24"), subnets, id);

@@ -198,7 +198,7 @@ class KubeSubnetManagerTest {
     assertFalse(a.containsKey(P + "backend-data"));
 
     RecordingSink sink = new RecordingSink();
-    m.watchLeases(sink);
+    m.watchPeers(sink);
     List<LeaseEvent> first = sink.next();
     assertEquals(1, first.size(), first.toString());
     assertEquals(IpNet.parse("fd00:10:244:1::/64"), first.get(0).lease().ipv6Subnet());
@@ -248,15 +248,15 @@ class KubeSubnetManagerTest {
   void nodePublicIpAnnotationIsExposed() throws Exception {
     k8s.create(node("n1", "10.244.1.0/24")
         .editMetadata().addToAnnotations(P + "node-public-ip", "203.0.113.5").endMetadata());
-    assertEquals(Optional.of(ip("203.0.113.5")), manager("n1").nodePublicIp());
-    assertEquals(Optional.empty(), managers.get(0).nodePublicIpv6());
+    assertEquals(Optional.of(ip("203.0.113.5")), manager("n1").storedPublicIp(false));
+    assertEquals(Optional.empty(), managers.get(0).storedPublicIp(true));
   }
 
   @Test
   void invalidNodePublicIpIsAnError() {
     k8s.create(node("n1", "10.244.1.0/24")
         .editMetadata().addToAnnotations(P + "node-public-ip", "2001:db8::5").endMetadata());
-    SubnetException e = assertThrows(SubnetException.class, () -> manager("n1").nodePublicIp());
+    SubnetException e = assertThrows(SubnetException.class, () -> manager("n1").storedPublicIp(false));
     assertTrue(e.getMessage().contains(P + "node-public-ip"), e.getMessage());
   }
 
@@ -359,7 +359,7 @@ class KubeSubnetManagerTest {
   void firstBatchListsEveryPeerButSelf() throws Exception {
     startTwoPeers();
     RecordingSink sink = new RecordingSink();
-    manager("self").watchLeases(sink);
+    manager("self").watchPeers(sink);
     List<LeaseEvent> first = sink.next();
     assertEquals(2, first.size(), first.toString());
     Map<String, Lease> bySubnet = new HashMap<>();
@@ -392,7 +392,7 @@ class KubeSubnetManagerTest {
     k8s.create(node("c", "10.244.4.0/24")
         .editMetadata().addToAnnotations(vxlanPeer("192.0.2.13", "2a:00:00:00:00:0c")).endMetadata());
     RecordingSink sink = new RecordingSink();
-    m.watchLeases(sink);
+    m.watchPeers(sink);
     List<LeaseEvent> all = awaitEvents(sink, l -> l.size() >= 3);
     assertEquals(java.util.Set.of("10.244.1.0/24", "10.244.2.0/24", "10.244.4.0/24"),
         all.stream().map(e -> e.lease().subnet().toString()).collect(java.util.stream.Collectors.toSet()));
@@ -402,7 +402,7 @@ class KubeSubnetManagerTest {
   void firstBatchIsDeliveredEvenWithoutPeers() throws Exception {
     k8s.create(node("self", "10.244.0.0/24"));
     RecordingSink sink = new RecordingSink();
-    manager("self").watchLeases(sink);
+    manager("self").watchPeers(sink);
     assertEquals(List.of(), sink.next());
   }
 
@@ -410,7 +410,7 @@ class KubeSubnetManagerTest {
   void peerChangesAdditionsAndDeletionsAreStreamed() throws Exception {
     startTwoPeers();
     RecordingSink sink = new RecordingSink();
-    manager("self").watchLeases(sink);
+    manager("self").watchPeers(sink);
     sink.next();
 
     // backend-data change (new VTEP MAC) -> Added with the new attrs
@@ -442,7 +442,7 @@ class KubeSubnetManagerTest {
   void podCidrChangeRemovesOldLeaseFirst() throws Exception {
     startTwoPeers();
     RecordingSink sink = new RecordingSink();
-    manager("self").watchLeases(sink);
+    manager("self").watchPeers(sink);
     sink.next();
     k8s.setPodCidrs("b", "10.244.9.0/24");
     List<LeaseEvent> events = awaitEvents(sink, l -> l.size() >= 2);
@@ -457,7 +457,7 @@ class KubeSubnetManagerTest {
   void statusOnlyUpdatesProduceNoEvents() throws Exception {
     startTwoPeers();
     RecordingSink sink = new RecordingSink();
-    manager("self").watchLeases(sink);
+    manager("self").watchPeers(sink);
     sink.next();
     // a kubelet heartbeat and an unrelated annotation
     k8s.client.nodes().withName("a").edit(n -> {
@@ -481,7 +481,7 @@ class KubeSubnetManagerTest {
     k8s.create(node("a", "10.244.1.0/24", "fd00:10:244:1::/64")
         .editMetadata().addToAnnotations(peer).endMetadata());
     RecordingSink sink = new RecordingSink();
-    manager("self", Fixtures.dualStackConfig(), KubeOptions.defaults()).watchLeases(sink);
+    manager("self", Fixtures.dualStackConfig(), KubeOptions.defaults()).watchPeers(sink);
     List<LeaseEvent> first = sink.next();
     assertEquals(1, first.size());
     assertEquals(IpNet.parse("fd00:10:244:1::/64"), first.get(0).lease().ipv6Subnet());
@@ -508,7 +508,7 @@ class KubeSubnetManagerTest {
         .editMetadata().addToAnnotations(vxlanPeer("192.0.2.12", "2a:00:00:00:00:0b")).endMetadata());
     RecordingSink sink = new RecordingSink();
     KubeSubnetManager m = manager("self");
-    m.watchLeases(sink);
+    m.watchPeers(sink);
     List<LeaseEvent> first = sink.next();
     assertEquals(1, first.size(), first.toString());
     assertEquals(IpNet.parse("10.244.2.0/24"), first.get(0).lease().subnet());
@@ -536,7 +536,7 @@ class KubeSubnetManagerTest {
     k8s.create(node("self", "10.244.0.0/24"));
     RecordingSink sink = new RecordingSink();
     manager("self", Fixtures.ipv4Config(), KubeOptions.defaults().withEventQueueDepth(1))
-        .watchLeases(sink);
+        .watchPeers(sink);
     assertEquals(List.of(), sink.next());
     for (int i = 1; i <= 30; i++) {
       k8s.create(node("p" + i, "10.244." + i + ".0/24").editMetadata()
@@ -553,7 +553,7 @@ class KubeSubnetManagerTest {
     KubeSubnetManager m = manager("self", Fixtures.ipv4Config(),
         KubeOptions.defaults().withCacheSyncTimeout(Duration.ofSeconds(20)));
     long t0 = System.nanoTime();
-    SubnetException e = assertThrows(SubnetException.class, () -> m.watchLeases(new RecordingSink()));
+    SubnetException e = assertThrows(SubnetException.class, () -> m.watchPeers(new RecordingSink()));
     assertTrue(e.getMessage().contains("forbidden"), e.getMessage());
     assertTrue(System.nanoTime() - t0 < Duration.ofSeconds(15).toNanos(), "failed fast");
   }
@@ -563,7 +563,7 @@ class KubeSubnetManagerTest {
     startTwoPeers();
     RecordingSink sink = new RecordingSink();
     KubeSubnetManager m = manager("self");
-    SubnetManager.Watch w = m.watchLeases(sink);
+    SubnetManager.Watch w = m.watchPeers(sink);
     sink.next();
     w.close();
     k8s.annotate("a", Map.of(P + "public-ip", "192.0.2.99"));

@@ -40,7 +40,7 @@ class KubeWatchOutageTest {
       KubernetesMockServer back = null;
       try {
         RecordingSink sink = new RecordingSink();
-        m.watchLeases(sink);
+        m.watchPeers(sink);
         assertEquals(2, sink.next().size());
 
         // Outage: the server goes away; meanwhile peer "a" is deleted (through a second server

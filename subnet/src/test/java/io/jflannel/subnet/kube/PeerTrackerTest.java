@@ -83,9 +83,40 @@ class PeerTrackerTest {
   }
 
   @Test
-  void resyncForgetsPeersThatAreGone() {
+  void resyncRemovesPeersThatAreGoneOnce() {
     tracker.update("a", peer("a", "10.244.1.0/24", "192.0.2.2", "m1"));
-    assertEquals(List.of(), tracker.resync(List.of()));
-    assertEquals(List.of(), tracker.update("a", null), "already forgotten");
+    List<LeaseEvent> ev = tracker.resync(List.of());
+    assertEquals(1, ev.size());
+    assertEquals(IpNet.parse("10.244.1.0/24"), assertInstanceOf(LeaseEvent.Removed.class, ev.get(0)).lease().subnet());
+    assertEquals(List.of(), tracker.update("a", null), "already removed");
+  }
+
+  @Test
+  void aSecondNodeWithTheSameSubnetIsRefusedCountedAndItsDeletionTouchesNothing() {
+    tracker.update("a", peer("a", "10.244.1.0/24", "192.0.2.2", "m1"));
+    assertEquals(List.of(), tracker.update("evil", peer("evil", "10.244.1.0/24", "192.0.2.66", "m6")));
+    assertEquals(1, tracker.rejected());
+    assertEquals(List.of(), tracker.update("evil", peer("evil", "10.244.1.0/24", "192.0.2.66", "m6")));
+    assertEquals(1, tracker.rejected(), "the same refusal is counted once");
+    assertEquals(List.of(), tracker.update("evil", null), "the duplicate's deletion removes nothing");
+    assertEquals(1, tracker.size());
+  }
+
+  @Test
+  void aNodeClaimingTheOwnSubnetIsRefusedAndCounted() {
+    tracker.own(IpNet.parse("10.244.0.0/24").toKey());
+    assertEquals(List.of(), tracker.update("evil", peer("evil", "10.244.0.0/24", "192.0.2.66", "m6")));
+    assertEquals(1, tracker.rejected());
+    assertEquals(0, tracker.size());
+  }
+
+  @Test
+  void aListingGivesADuplicatedSubnetToTheFirstNodeByName() {
+    List<LeaseEvent> ev = tracker.resync(List.of(
+        peer("zeta", "10.244.1.0/24", "192.0.2.9", "m9"),
+        peer("alpha", "10.244.1.0/24", "192.0.2.2", "m1")));
+    assertEquals(1, ev.size());
+    assertEquals("192.0.2.2", ev.get(0).lease().attrs().publicIp().getHostAddress());
+    assertEquals(1, tracker.rejected());
   }
 }

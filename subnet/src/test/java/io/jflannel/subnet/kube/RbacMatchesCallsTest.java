@@ -105,9 +105,9 @@ class RbacMatchesCallsTest {
     try {
       m.previousOwnAttrs();
       m.acquireLease(Fixtures.vxlanAttrs("192.0.2.10", "2a:00:00:00:00:01"));
-      m.nodePublicIp();
+      m.storedPublicIp(false);
       RecordingSink sink = new RecordingSink();
-      m.watchLeases(sink);
+      m.watchPeers(sink);
       assertEquals(1, sink.next().size());
       // a change after the initial list travels over the watch
       k8s.create(node("b", "10.244.2.0/24")

@@ -1,5 +1,6 @@
 package io.jflannel.backend.vxlan.bench;
 
+import io.jflannel.backend.PeerFeed;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.jflannel.backend.BackendContext;
 import io.jflannel.backend.BackendListener;
@@ -161,7 +162,7 @@ public final class ReconcileBench {
         long t0 = System.nanoTime();
         Network net1 = Backends.create("vxlan", new BackendContext(nl, ext, sm1, l1)).registerNetwork(cfg);
         long t1 = System.nanoTime();
-        net1.reconcile(peers);
+        PeerFeed.reconcile(net1, peers);
         long t2 = System.nanoTime();
         net1.close();
         check(l1.peers.get() == peers.size(), "cold pass programmed " + l1.peers.get() + " peers");
@@ -176,7 +177,7 @@ public final class ReconcileBench {
         long t3 = System.nanoTime();
         Network net2 = Backends.create("vxlan", new BackendContext(nl, ext, sm2, l2)).registerNetwork(cfg);
         long t4 = System.nanoTime();
-        net2.reconcile(peers);
+        PeerFeed.reconcile(net2, peers);
         long t5 = System.nanoTime();
         long c5 = CPU.getCurrentThreadCpuTime();
         net2.close();

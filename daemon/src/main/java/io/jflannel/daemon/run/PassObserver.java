@@ -1,0 +1,16 @@
+package io.jflannel.daemon.run;
+
+/**
+ * Told around every peer pass, on the pass thread: where runtime tuning (heap compaction after
+ * a burst) hooks in without touching the peer path.
+ */
+public interface PassObserver {
+  /** Observes nothing. */
+  PassObserver NONE = new PassObserver() { };
+
+  /** A pass is about to run. */
+  default void passStarted() {}
+
+  /** The pass ended (normally or not); {@code peers} is the size of the peer set. */
+  default void passFinished(int peers) {}
+}

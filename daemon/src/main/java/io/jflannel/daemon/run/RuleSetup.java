@@ -1,0 +1,66 @@
+package io.jflannel.daemon.run;
+
+import io.jflannel.daemon.flags.FlanneldOptions;
+import io.jflannel.daemon.metrics.Metrics;
+import io.jflannel.daemon.rules.CommandRunner;
+import io.jflannel.daemon.rules.FamilyNets;
+import io.jflannel.daemon.rules.RandomFully;
+import io.jflannel.daemon.rules.RulePlan;
+import io.jflannel.daemon.rules.RuleResync;
+import io.jflannel.daemon.rules.TrafficRules;
+import io.jflannel.subnet.IpNet;
+import io.jflannel.subnet.Lease;
+import io.jflannel.subnet.NetworkConfig;
+import io.jflannel.subnet.SubnetEnv;
+import java.util.Optional;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Installs the masquerade and forward rules for the lease (iptables or nftables), after removing
+ * those computed from the previous subnet.env when the network or subnet changed, and returns
+ * the periodic check that keeps them in place.
+ */
+final class RuleSetup {
+  private static final Logger LOG = LoggerFactory.getLogger(RuleSetup.class);
+
+  private RuleSetup() {
+  }
+
+  /** @return the running rule check, or empty when no rule is wanted */
+  static Optional<AutoCloseable> install(FlanneldOptions.Rules flags, NetworkConfig config, Lease lease,
+      Optional<SubnetEnv> previous, Metrics metrics) throws FatalException {
+    CommandRunner runner = CommandRunner.direct();
+    boolean randomFully = flags.ipMasq() && !flags.randomFullyDisabled()
+        && RandomFully.supported(runner, RandomFully.kernelRelease());
+    RulePlan plan = RulePlan.of(flags, nets(config.network(), lease.subnet()),
+        nets(config.ipv6Network(), lease.ipv6Subnet()), randomFully);
+    TrafficRules rules = TrafficRules.create(plan, config.enableNftables(), runner);
+    try {
+      if (previous.isPresent()) {
+        SubnetEnv p = previous.get();
+        RulePlan old = RulePlan.of(flags, nets(p.network(), p.subnet()),
+            nets(p.ipv6Network(), p.ipv6Subnet()), randomFully).withMasquerade(p.ipMasq());
+        if (!old.families().equals(plan.families())) {
+          LOG.info("removing {} rules of the previous network {} / subnet {}", rules.kind(),
+              p.network(), p.subnet());
+          rules.removeStale(old);
+        }
+      }
+      if (!plan.masquerade() && !plan.forward()) {
+        return Optional.empty();
+      }
+      rules.apply();
+    } catch (RuntimeException e) {
+      throw new FatalException("failed to set up " + rules.kind() + " rules: " + e.getMessage(), e);
+    }
+    LOG.info("{} rules installed (masquerade {}, forward {})", rules.kind(), plan.masquerade(),
+        plan.forward());
+    return Optional.of(RuleResync.start(rules, flags.resyncPeriod(), metrics));
+  }
+
+  private static Optional<FamilyNets> nets(IpNet network, IpNet subnet) {
+    return network != null && subnet != null
+        ? Optional.of(new FamilyNets(network, subnet)) : Optional.empty();
+  }
+}
