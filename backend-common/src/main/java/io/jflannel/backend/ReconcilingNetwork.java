@@ -15,7 +15,6 @@ import io.jflannel.subnet.PeerChanges;
 import io.jflannel.subnet.Threads;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Collection;
 import java.util.EnumSet;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -269,12 +268,9 @@ public final class ReconcilingNetwork implements Network {
       return;
     }
     pendingKind.accumulateAndGet(kind, (a, b) -> a == null || severity(b) > severity(a) ? b : a);
-    if (passScheduled.compareAndSet(false, true)) {
-      try {
-        scheduler.schedule(this::scheduledPass, delay.toNanos(), TimeUnit.NANOSECONDS);
-      } catch (java.util.concurrent.RejectedExecutionException ex) {
-        passScheduled.set(false); // closing
-      }
+    if (passScheduled.compareAndSet(false, true)
+        && Threads.trySchedule(scheduler, this::scheduledPass, delay.toNanos(), TimeUnit.NANOSECONDS) == null) {
+      passScheduled.set(false); // closing
     }
   }
 
@@ -303,13 +299,11 @@ public final class ReconcilingNetwork implements Network {
     if (closed || !retryScheduled.compareAndSet(false, true)) {
       return;
     }
-    try {
-      scheduler.schedule(() -> {
-        retryScheduled.set(false);
-        schedule(ResyncKind.RETRY, Duration.ZERO);
-      }, RETRY_DELAY.toMillis(), TimeUnit.MILLISECONDS);
-    } catch (java.util.concurrent.RejectedExecutionException ex) {
+    if (Threads.trySchedule(scheduler, () -> {
       retryScheduled.set(false);
+      schedule(ResyncKind.RETRY, Duration.ZERO);
+    }, RETRY_DELAY.toMillis(), TimeUnit.MILLISECONDS) == null) {
+      retryScheduled.set(false); // closing
     }
   }
 

@@ -33,7 +33,7 @@ final class EventSubscription implements Subscription {
 
   static EventSubscription start(Transport sock, Consumer<NetlinkEvent> sink, String nsName) {
     EventSubscription s = new EventSubscription(sock, sink);
-    s.thread = new Thread(s::run, "jflannel-netlink-events-" + nsName);
+    s.thread = new Thread(s::run, "jfl-netlink-events-" + nsName);
     s.thread.setDaemon(true);
     s.thread.start();
     return s;

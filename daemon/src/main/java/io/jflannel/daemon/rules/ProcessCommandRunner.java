@@ -1,5 +1,6 @@
 package io.jflannel.daemon.rules;
 
+import io.jflannel.subnet.Threads;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -23,11 +24,7 @@ import java.util.concurrent.TimeUnit;
 public final class ProcessCommandRunner implements CommandRunner {
   private static final Duration DEFAULT_TIMEOUT = Duration.ofSeconds(60);
   // Own threads for the pipes: draining blocks, which must not tie up a shared pool.
-  private static final ExecutorService PIPES = Executors.newCachedThreadPool(r -> {
-    Thread t = new Thread(r, "command-pipe");
-    t.setDaemon(true);
-    return t;
-  });
+  private static final ExecutorService PIPES = Executors.newCachedThreadPool(Threads.factory("command-pipe"));
 
   private final List<String> prefix;
   private final Duration timeout;

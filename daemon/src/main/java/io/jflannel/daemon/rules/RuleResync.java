@@ -1,6 +1,7 @@
 package io.jflannel.daemon.rules;
 
 import io.jflannel.daemon.metrics.Metrics;
+import io.jflannel.subnet.Threads;
 import java.time.Duration;
 import java.util.Objects;
 import java.util.concurrent.Executors;
@@ -24,11 +25,7 @@ public final class RuleResync implements AutoCloseable {
   private RuleResync(TrafficRules rules, Metrics metrics) {
     this.rules = rules;
     this.metrics = metrics;
-    this.timer = Executors.newSingleThreadScheduledExecutor(r -> {
-      Thread t = new Thread(r, "rule-resync-" + rules.kind());
-      t.setDaemon(true);
-      return t;
-    });
+    this.timer = Executors.newSingleThreadScheduledExecutor(Threads.single("rule-resync-" + rules.kind()));
   }
 
   /** Starts checking {@code rules} every {@code period}, the first check after one period. */

@@ -29,7 +29,7 @@ public final class NetnsThread {
       } catch (Throwable e) {
         failure.set(e);
       }
-    }, "jflannel-netns-" + ns.name());
+    }, "jfl-netns-" + ns.name());
     t.setDaemon(true);
     t.start();
     try {

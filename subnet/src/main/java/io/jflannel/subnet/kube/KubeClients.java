@@ -15,6 +15,7 @@ import io.fabric8.kubernetes.client.internal.SSLUtils;
 import io.fabric8.kubernetes.client.jdkhttp.JdkHttpClientFactory;
 import io.fabric8.kubernetes.client.utils.KubernetesSerialization;
 import io.jflannel.subnet.SubnetException;
+import io.jflannel.subnet.Threads;
 import java.io.File;
 import java.io.IOException;
 import java.io.InputStream;
@@ -31,7 +32,6 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.SynchronousQueue;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
 import javax.net.ssl.TrustManager;
 import javax.net.ssl.TrustManagerFactory;
 
@@ -118,21 +118,16 @@ public final class KubeClients {
    * {@link #POOL_THREAD_IDLE_SECONDS} instead of 60 s: the client works in bursts (the list, a
    * watch event) and each idle thread keeps its stack pages resident (docs/decisions/0850).
    */
-  static ExecutorService shortLivedPool(String name) {
-    AtomicInteger n = new AtomicInteger();
+  static ExecutorService shortLivedPool(String role) {
     return new ThreadPoolExecutor(0, Integer.MAX_VALUE, POOL_THREAD_IDLE_SECONDS, TimeUnit.SECONDS,
-        new SynchronousQueue<>(), r -> {
-          Thread t = new Thread(r, name + "-" + n.incrementAndGet());
-          t.setDaemon(true);
-          return t;
-        });
+        new SynchronousQueue<>(), Threads.factory(role));
   }
 
   /** fabric8's task executor (informer dispatch, watch reconnects): a short-lived pool, shut down with the client. */
   static final class TaskPool implements KubernetesClientBuilder.ExecutorSupplier {
     @Override
     public Executor get() {
-      return shortLivedPool("jfl-kube-task");
+      return shortLivedPool("kube-task");
     }
 
     @Override
@@ -161,7 +156,7 @@ public final class KubeClients {
     /** The JDK client runs its callbacks (response bodies, WebSocket messages) on a short-lived pool. */
     @Override
     protected java.net.http.HttpClient.Builder createNewHttpClientBuilder() {
-      ExecutorService pool = shortLivedPool("jfl-kube-http");
+      ExecutorService pool = shortLivedPool("kube-http");
       pools.add(pool);
       return java.net.http.HttpClient.newBuilder().executor(pool);
     }

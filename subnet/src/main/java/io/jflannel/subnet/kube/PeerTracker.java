@@ -15,7 +15,7 @@ import org.slf4j.LoggerFactory;
  * malformed lets its subnet go. Single-threaded (driven by the manager's event loop).
  *
  * <p>Refused and counted, with one WARN per problem and node: a malformed Node; a Node whose
- * podCIDR another Node already holds (the first holder keeps it, decision 0950); a Node whose
+ * podCIDR another Node already holds (the first holder keeps it, decision 0951); a Node whose
  * podCIDR is this node's own.
  */
 final class PeerTracker {
