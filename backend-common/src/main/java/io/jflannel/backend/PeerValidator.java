@@ -15,7 +15,7 @@ import java.util.Set;
 import java.util.function.Function;
 
 /**
- * Decides which peer leases may be programmed (SPEC "deliberately better" §3). Pure: no I/O,
+ * Decides which peer leases may be programmed (docs/compatibility.md#peer-validation). Pure: no I/O,
  * no logging; the caller reports the rejections.
  *
  * <p>Overlaps between peers are resolved in favour of the peer accepted first: peers that
