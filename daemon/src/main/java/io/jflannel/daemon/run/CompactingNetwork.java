@@ -23,8 +23,8 @@ import org.slf4j.LoggerFactory;
  * replaying what the daemon already has, renewals of other nodes, status-only Node updates)
  * are parsed and dropped, and what of them the young generation promotes stays too. So from
  * the first pass on, the heap is looked at every {@code quiet}; the first look collects in any
- * case, because what the start-up still held during the first pass (about 2.5 MB with 5,000
- * kube peers) is only garbage once it is over (decision 0851).
+ * case, because what the start-up still held during the first pass (the store's listing, the
+ * first pass's plans and batches) is only garbage once it is over (decision 0851).
  *
  * <p>Bounded: after the first pass and the settling look, a collection needs {@code quiet}
  * without a pass and a committed heap at least {@link #GROWTH_BYTES} above what the previous
@@ -32,8 +32,9 @@ import org.slf4j.LoggerFactory;
  */
 final class CompactingNetwork implements Network {
   /**
-   * Heap growth since the last collection that is worth giving back: 1 MiB (decision 0837;
-   * 2 MiB before, which let a storm's 1.8 MiB stay).
+   * Heap growth since the last collection that is worth giving back: 1 MiB, below what an
+   * update storm can leave in the old generation, so a storm's garbage does not stay for good
+   * (docs/footprint.md).
    */
   static final long GROWTH_BYTES = 1L << 20;
 

@@ -84,8 +84,8 @@ public final class Daemon implements AutoCloseable {
 
   /**
    * A full collection, then a trim of the C heap: what the JVM freed there during the start-up
-   * or a storm (about 2 MiB after a kube start with 5,000 peers) would otherwise stay resident
-   * until the launcher's periodic trim, up to 5 s later (decision 0854).
+   * or a storm would otherwise stay resident until the launcher's periodic trim, up to 5 s
+   * later (decision 0854).
    */
   static void collectAndTrim() {
     System.gc();
