@@ -15,9 +15,9 @@ import java.util.Set;
 import java.util.function.Function;
 
 /**
- * The rules a peer lease must pass to be programmed (SPEC "deliberately better" §3): alone
- * ({@link #checkAlone}) and against the accepted peers (its exclusive {@link #claim}), which
- * {@link PeerBook} applies. Pure: no I/O, no logging; the caller reports the rejections.
+ * The rules a peer lease must pass to be programmed (docs/compatibility.md#peer-validation):
+ * alone ({@link #checkAlone}) and against the accepted peers (its exclusive {@link #claim}),
+ * which {@link PeerBook} applies. Pure: no I/O, no logging; the caller reports the rejections.
  *
  * <p>Overlaps between peers are resolved in favour of the peer accepted first: peers that
  * were accepted by the previous pass keep their place, the rest are taken in key order, so a

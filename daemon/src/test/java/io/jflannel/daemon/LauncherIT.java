@@ -84,8 +84,8 @@ class LauncherIT {
 
   @Test
   void bothStoresGetASmallYoungGenerationAndRaisedCompileThresholds() throws Exception {
-    // docs/decisions/0837, 0844, 0853 and 0857: 12 % free and thresholds x6 either store; a 6 MB
-    // young generation for etcd, 3 MB for kube (0857).
+    // docs/footprint.md: 12 % free and thresholds x6 for either store; a 6 MB young generation
+    // for etcd (its update storms promote less with it), 3 MB for kube.
     java.util.Map<String, String> env = java.util.Map.of("JFLANNEL_JAVA_OPTS", "-XX:+PrintFlagsFinal");
     for (List<String> args : List.of(List.of("--version"), List.of("--kube-subnet-mgr", "--version"))) {
       Result r = run(LAUNCHER, env, args.toArray(String[]::new));

@@ -37,7 +37,7 @@ import java.util.stream.Collectors;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
-/** deploy/kube-flannel.yml against SPEC §10 and the RBAC of SPEC §3. */
+/** deploy/kube-flannel.yml against docs/compatibility.md#manifest-and-image and its #rbac. */
 class KubeFlannelManifestTest {
   static final String NAMESPACE = "kube-flannel";
   static final String IMAGE = "ghcr.io/jflannel/jflannel:v0.1.0";

@@ -103,7 +103,7 @@ class IpNetTest {
       inet.ipaddr.IPAddress block = new inet.ipaddr.ipv4.IPv4Address((java.net.Inet4Address) ip(addr)).toPrefixBlock(prefix);
       assertEquals(block.getLower().withoutPrefixLength().toInetAddress(), n.network().address(), "network of " + n);
     }
-    // forms the fast path leaves to the library: still parsed, or refused, as before
+    // forms the fast path leaves to the library: parsed, or refused, as the library does
     assertEquals(IpNet.parse(" 10.1.2.0/24 "), IpNet.parse("10.1.2.0/24"));
     assertThrows(IllegalArgumentException.class, () -> IpNet.parseAddress("010.1.2.3"));
     assertThrows(IllegalArgumentException.class, () -> IpNet.parseAddress("10.1.2"));

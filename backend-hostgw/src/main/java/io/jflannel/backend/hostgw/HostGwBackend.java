@@ -15,7 +15,7 @@ import io.jflannel.subnet.SubnetException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-/** The host-gw backend (SPEC §7): a route per peer via the peer's own address. */
+/** The host-gw backend (docs/compatibility.md#host-gw-backend): a route per peer via the peer's own address. */
 public final class HostGwBackend implements Backend {
   private static final Logger LOG = LoggerFactory.getLogger(HostGwBackend.class);
   private final BackendContext ctx;

@@ -26,7 +26,7 @@ import java.util.Optional;
 import java.util.Set;
 
 /**
- * Maps a peer lease to {@code S via A dev <ext>} (SPEC §7) and owns the routes inside
+ * Maps a peer lease to {@code S via A dev <ext>} (docs/compatibility.md#host-gw-backend) and owns the routes inside
  * Network that leave through the external interface via a gateway, except our own subnet.
  * The interface's connected routes (no gateway, proto kernel) are never touched.
  */

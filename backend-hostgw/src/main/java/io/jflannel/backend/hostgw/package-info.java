@@ -1,2 +1,5 @@
-/** The {@code host-gw} backend (SPEC §7): per peer a route via its address on the external interface. */
+/**
+ * The {@code host-gw} backend (docs/compatibility.md#host-gw-backend): per peer a route via its
+ * address on the external interface.
+ */
 package io.jflannel.backend.hostgw;

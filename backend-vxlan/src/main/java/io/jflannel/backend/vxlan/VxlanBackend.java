@@ -19,7 +19,7 @@ import java.util.Optional;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-/** The VXLAN backend (SPEC §6). */
+/** The VXLAN backend (docs/compatibility.md#vxlan-backend). */
 public final class VxlanBackend implements Backend {
   private static final Logger LOG = LoggerFactory.getLogger(VxlanBackend.class);
   private final BackendContext ctx;

@@ -30,7 +30,7 @@ import java.util.Set;
 import java.util.function.Function;
 
 /**
- * Maps a peer lease to its VXLAN objects (SPEC §6) and owns what jflannel puts on the
+ * Maps a peer lease to its VXLAN objects (docs/compatibility.md#vxlan-backend) and owns what jflannel puts on the
  * flannel device: routes inside Network leaving through it, permanent neighbours inside
  * Network on it, permanent {@code self} FDB entries on it; with DirectRouting also routes
  * inside Network via a gateway on the external interface.

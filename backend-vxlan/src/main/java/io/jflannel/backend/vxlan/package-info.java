@@ -1,5 +1,5 @@
 /**
- * The {@code vxlan} backend (SPEC §6): the {@code flannel.<VNI>} device, and per peer a
+ * The {@code vxlan} backend (docs/compatibility.md#vxlan-backend): the {@code flannel.<VNI>} device, and per peer a
  * permanent neighbour, a {@code self permanent} FDB entry and an {@code onlink} route
  * (or, with DirectRouting, a route via the peer's underlay address).
  */

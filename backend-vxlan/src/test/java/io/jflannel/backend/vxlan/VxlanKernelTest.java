@@ -52,7 +52,7 @@ class VxlanKernelTest {
     return VtepData.vtepMac(c.lease(n).attrs().backendData());
   }
 
-  /** The exact SPEC §6 state of node {@code n} with the given peers. */
+  /** The exact state of node {@code n} with the given peers (docs/compatibility.md#vxlan-backend). */
   void assertSpecState(int n, int... peers) {
     String ns = c.lab.node(n).ns();
     String link = Sh.ip(ns, "-d", "link", "show", "dev", "flannel.1");

@@ -8,7 +8,7 @@ import picocli.CommandLine.Option;
 /**
  * The picocli model of the {@code flanneld} command line. Holds raw, converted values only;
  * range and syntax checks that picocli cannot express live in {@link FlagParser}.
- * Defaults are exactly those of upstream flanneld (SPEC §1).
+ * Defaults are exactly those of upstream flanneld (docs/compatibility.md#command-line).
  */
 @Command(
     name = "flanneld",

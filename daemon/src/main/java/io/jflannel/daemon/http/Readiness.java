@@ -2,7 +2,7 @@ package io.jflannel.daemon.http;
 
 import java.util.concurrent.atomic.AtomicBoolean;
 
-/** Whether flanneld is ready: set once subnet.env has been written (SPEC §9). */
+/** Whether flanneld is ready: set once subnet.env has been written (docs/compatibility.md#health-and-metrics-endpoints). */
 public final class Readiness {
   private final AtomicBoolean ready = new AtomicBoolean();
 

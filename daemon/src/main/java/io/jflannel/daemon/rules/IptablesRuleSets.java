@@ -4,7 +4,8 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * Renders a {@link RulePlan} into flannel's iptables chains (SPEC §8): the masquerade chain
+ * Renders a {@link RulePlan} into flannel's iptables chains
+ * (docs/compatibility.md#masquerade-and-forward-rules): the masquerade chain
  * {@code nat/FLANNEL-POSTRTG} and the forward chain {@code filter/FLANNEL-FWD}, per family.
  */
 public final class IptablesRuleSets {

@@ -72,7 +72,7 @@ public class NodeStatusDispatcher extends KubernetesCrudDispatcher {
    * asked for, so an informer parsed its whole first list a second time (5,000 Nodes in the
    * benchmarks). Objects stored with a newer version are still sent, so a change between the
    * list and the watch is not lost (the real server sends it as well). A watch without a
-   * version, or from 0, gets every object first, as before.
+   * version, or from 0, gets every object first, as from a real server.
    */
   @Override
   public MockResponse handleWatch(String path) {

@@ -97,8 +97,8 @@ public interface LibC {
     /**
      * Loads libc with jnr-ffi's reflective invokers unless the operator chose otherwise with
      * {@code -Djnr.ffi.asm.enabled=true}: a dozen calls per batch of thousands of netlink
-     * messages do not need generated stubs, and not generating them saves about 120 classes
-     * and 2 MiB of RSS (docs/decisions/0834).
+     * messages do not need generated stubs, and not generating them saves the generated classes
+     * and their native stubs, which stay resident for the process's life (docs/decisions/0834).
      */
     private static LibC load() {
       if (System.getProperty(ASM_PROPERTY) == null) {
