@@ -15,6 +15,7 @@ import io.jflannel.daemon.iface.InterfaceSelectionException;
 import io.jflannel.daemon.iface.InterfaceSelector;
 import io.jflannel.daemon.iface.NetlinkInventory;
 import io.jflannel.daemon.metrics.FlannelMetrics;
+import io.jflannel.daemon.runtime.HeapCompaction;
 import io.jflannel.daemon.rules.CommandRunner;
 import io.jflannel.daemon.rules.FamilyNets;
 import io.jflannel.daemon.rules.RandomFully;
@@ -24,7 +25,6 @@ import io.jflannel.daemon.rules.TrafficRules;
 import io.jflannel.netlink.Netlink;
 import io.jflannel.netlink.NetlinkException;
 import io.jflannel.netlink.Route;
-import io.jflannel.netlink.socket.NativeHeap;
 import io.jflannel.subnet.IpNet;
 import io.jflannel.subnet.Lease;
 import io.jflannel.subnet.LeaseAttrs;
@@ -74,23 +74,8 @@ import org.slf4j.LoggerFactory;
 public final class Daemon implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(Daemon.class);
   private static final Duration RENEW_RETRY = Duration.ofMinutes(1);
-  /**
-   * How long peers must rest after a burst before the heap is compacted (decisions 0832 and
-   * 0837). A steady stream of changes keeps deferring it; the growth threshold bounds it.
-   */
-  private static final Duration COMPACT_AFTER_QUIET = Duration.ofSeconds(3);
   /** Peer changes delivered together beyond this many are logged as one summary line. */
   static final int PEER_LOG_BATCH = 32;
-
-  /**
-   * A full collection, then a trim of the C heap: what the JVM freed there during the start-up
-   * or a storm (about 2 MiB after a kube start with 5,000 peers) would otherwise stay resident
-   * until the launcher's periodic trim, up to 5 s later (decision 0854).
-   */
-  static void collectAndTrim() {
-    System.gc();
-    NativeHeap.trim();
-  }
 
   private final FlanneldOptions options;
   private final Map<String, String> env;
@@ -206,11 +191,9 @@ public final class Daemon implements AutoCloseable {
     readiness.markReady();
 
     net.start();
-    // A full GC after the first (complete) peer pass and after update storms returns garbage
-    // the old generation would otherwise keep (decisions 0830 and 0832); the C heap's pages
-    // that the start-up or the storm freed go back to the kernel right after it (0854).
-    watchPeers(subnets, new CompactingNetwork(net, Daemon::collectAndTrim, Runtime.getRuntime()::totalMemory,
-        System::nanoTime, this::scheduleQuietly, COMPACT_AFTER_QUIET.toNanos()));
+    HeapCompaction compaction = new HeapCompaction(timers);
+    resources.push(compaction);
+    watchPeers(subnets, net, compaction);
     scheduleRenewal(subnets);
     try {
       subnets.markNetworkReady();
@@ -463,7 +446,7 @@ public final class Daemon implements AutoCloseable {
     }
   }
 
-  private void watchPeers(SubnetManager subnets, Network net) throws FatalException {
+  private void watchPeers(SubnetManager subnets, Network net, HeapCompaction compaction) throws FatalException {
     LeaseWatcher watcher = new LeaseWatcher(lease);
     // The store's watch thread only folds events into the watcher; passes run on their own
     // thread, one at a time, each with the newest peer set. A burst of N events therefore
@@ -478,7 +461,13 @@ public final class Daemon implements AutoCloseable {
     resources.push(passes::shutdownNow);
     Runnable sync = () -> {
       if (dirty.getAndSet(false)) {
-        net.reconcile(watcher.peersByKey()); // LeaseWatcher is thread-safe
+        Map<String, Lease> peers = watcher.peersByKey(); // LeaseWatcher is thread-safe
+        compaction.passStarted();
+        try {
+          net.reconcile(peers);
+        } finally {
+          compaction.passFinished(peers.size());
+        }
       }
     };
     try {
@@ -554,14 +543,6 @@ public final class Daemon implements AutoCloseable {
 
   private static String text(InetAddress a) {
     return a == null ? "-" : IpNet.format(a);
-  }
-
-  private void scheduleQuietly(Runnable task, long delayNanos) {
-    try {
-      timers.schedule(task, delayNanos, TimeUnit.NANOSECONDS);
-    } catch (java.util.concurrent.RejectedExecutionException e) {
-      // stopping: nothing left to compact for
-    }
   }
 
   /** Stops watchers, timers and servers; leaves the dataplane in place. */
