@@ -6,6 +6,7 @@ import io.jflannel.daemon.flags.FlagParser;
 import io.jflannel.daemon.flags.FlanneldOptions;
 import io.jflannel.daemon.run.Daemon;
 import io.jflannel.daemon.run.FatalException;
+import io.jflannel.daemon.runtime.ClassPathStore;
 import java.util.Arrays;
 import org.slf4j.LoggerFactory;
 import sun.misc.Signal;
@@ -22,11 +23,6 @@ public final class Flanneld {
 
   /** Process entry point. */
   public static void main(String[] args) {
-    String training = System.getProperty("jflannel.cds.training");
-    if (training != null && !training.equals("false")) {
-      CdsTraining.run(training);
-      System.exit(0);
-    }
     CommandLineOutcome outcome = FlagParser.parse(Arrays.asList(args), System.getenv());
     if (outcome instanceof CommandLineOutcome.Exit exit) {
       System.out.print(exit.stdout());

@@ -160,6 +160,10 @@ class RejectedPeerMetricsIT {
       String log = log("metrics");
       assertTrue(log.contains("rejecting peer 10.99.0.0-24") && log.contains("subnet_outside_network"), log);
       assertTrue(log.contains("skipping etcd key " + PREFIX + "/subnets/10.244.8.0-24"), log);
+      // The peer sync reports its passes to the heap compaction (decision 0910): the first one
+      // is followed by a collection.
+      await("compaction after the first peer pass", p, "metrics",
+          quietly(() -> log("metrics").contains("heap compacted after the first peer pass")));
 
       // bound to 127.0.0.1 only: the namespace's other address gets no answer
       Cmd other = curl("http://192.0.2.10:" + PORT + "/healthz");

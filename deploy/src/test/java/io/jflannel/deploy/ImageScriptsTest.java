@@ -20,12 +20,16 @@ import org.junit.jupiter.api.io.TempDir;
  * stand-in that prints what it was given, so no JVM or daemon build is needed.
  */
 class ImageScriptsTest {
-  /** Prints the environment the image launcher prepared and each argument on its own line. */
+  /**
+   * Prints the environment the image launcher prepared (the entry point only when replaced)
+   * and each argument on its own line.
+   */
   private static final String RECORDING_LAUNCHER = """
       #!/bin/sh
       printf 'JAVA_HOME=%s\\n' "$JAVA_HOME"
       printf 'OPTS=%s\\n' "$JFLANNEL_JAVA_OPTS"
       printf 'MALLOC_ARENA_MAX=%s\\n' "${MALLOC_ARENA_MAX:-}"
+      [ -z "${JFLANNEL_MAIN:-}" ] || printf 'MAIN=%s\\n' "$JFLANNEL_MAIN"
       for a in "$@"; do printf 'ARG=%s\\n' "$a"; done
       """;
 
@@ -103,9 +107,12 @@ class ImageScriptsTest {
         List.of(RepoFiles.image("make-cds-archive.sh").toString(), opt.toString()));
     assertEquals(1, run.exitCode(), run.output());
     assertTrue(run.output().contains(opt.resolve("jflannel/flanneld-etcd.jsa") + " was not written"), run.output());
-    assertTrue(run.output().contains("-XX:ArchiveClassesAtExit=" + opt.resolve("jflannel/flanneld-etcd.jsa")
-        + " -Djflannel.cds.training=etcd"),
-        "the dump run passes the archive option to the JVM: " + run.output());
+    List<String> lines = run.output().lines().toList();
+    assertTrue(lines.stream().anyMatch(l -> l.startsWith("OPTS=") && l.endsWith(" -XX:ArchiveClassesAtExit="
+        + opt.resolve("jflannel/flanneld-etcd.jsa"))), "the dump run passes the archive option to the JVM: " + run.output());
+    // The build-only training entry point, not the daemon, with the store chosen by the flag.
+    assertTrue(lines.contains("MAIN=io.jflannel.daemon.runtime.CdsTraining"), run.output());
+    assertTrue(lines.contains("ARG=--kube-subnet-mgr=false"), run.output());
   }
 
   @Test

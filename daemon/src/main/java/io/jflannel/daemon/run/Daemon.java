@@ -10,6 +10,7 @@ import io.jflannel.daemon.flags.FlanneldOptions;
 import io.jflannel.daemon.http.HealthServer;
 import io.jflannel.daemon.http.Readiness;
 import io.jflannel.daemon.metrics.FlannelMetrics;
+import io.jflannel.daemon.runtime.HeapCompaction;
 import io.jflannel.netlink.Netlink;
 import io.jflannel.netlink.NetlinkException;
 import io.jflannel.netlink.Route;
@@ -47,7 +48,6 @@ public final class Daemon implements AutoCloseable {
 
   private final FlanneldOptions options;
   private final Map<String, String> env;
-  private final PassObserver passObserver;
   private final FlannelMetrics metrics = new FlannelMetrics(Version.current());
   private final Readiness readiness = new Readiness();
   private final CompletableFuture<Integer> exit = new CompletableFuture<>();
@@ -56,14 +56,8 @@ public final class Daemon implements AutoCloseable {
   private final ScheduledExecutorService timers = Executors.newSingleThreadScheduledExecutor(Threads.single("timers"));
 
   public Daemon(FlanneldOptions options, Map<String, String> env) {
-    this(options, env, PassObserver.NONE);
-  }
-
-  /** A daemon whose peer passes are also reported to {@code passObserver}. */
-  public Daemon(FlanneldOptions options, Map<String, String> env, PassObserver passObserver) {
     this.options = options;
     this.env = env;
-    this.passObserver = passObserver;
   }
 
   /** The health/readiness state (tests read it). */
@@ -133,7 +127,7 @@ public final class Daemon implements AutoCloseable {
     readiness.markReady();
 
     net.start();
-    PeerSync sync = new PeerSync(net, passObserver, own -> stop(0));
+    PeerSync sync = new PeerSync(net, compactionAfterPasses(), own -> stop(0));
     resources.push(sync);
     try {
       resources.push(subnets.watchPeers(sync));
@@ -148,6 +142,23 @@ public final class Daemon implements AutoCloseable {
       LOG.warn("could not mark the node's network ready: {}", e.getMessage());
     }
     LOG.info("flanneld is ready: subnet.env written to {}", options.subnetFile());
+  }
+
+  /** The heap compaction (docs/footprint.md), told about every peer pass. */
+  private PassObserver compactionAfterPasses() {
+    HeapCompaction compaction = new HeapCompaction(timers);
+    resources.push(compaction);
+    return new PassObserver() {
+      @Override
+      public void passStarted() {
+        compaction.passStarted();
+      }
+
+      @Override
+      public void passFinished(int peers) {
+        compaction.passFinished(peers);
+      }
+    };
   }
 
   /** Blocks until the daemon should stop; returns the exit status. */

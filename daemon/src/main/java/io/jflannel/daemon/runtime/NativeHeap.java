@@ -1,4 +1,4 @@
-package io.jflannel.netlink.socket;
+package io.jflannel.daemon.runtime;
 
 import jnr.ffi.LibraryLoader;
 import jnr.ffi.types.size_t;
@@ -7,13 +7,19 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Gives the C heap's free pages back to the kernel now ({@code malloc_trim(0)}, glibc), instead
- * of at the JVM's next periodic trim (the launcher's {@code -XX:TrimNativeHeapInterval}). The
- * daemon calls it after the full collections that follow its start-up and update storms, which
- * free what the start-up held in the C heap (docs/decisions/0854). Where the C library has no
- * {@code malloc_trim} (musl), {@link #trim()} does nothing.
+ * of at the JVM's next periodic trim (the launcher's {@code -XX:TrimNativeHeapInterval}).
+ * {@link HeapCompaction} calls it after each of its full collections, which free what the
+ * start-up or an update storm held in the C heap (docs/decisions/0854). Where the C library has
+ * no {@code malloc_trim} (musl), {@link #trim()} does nothing.
  */
 public final class NativeHeap {
   private static final Logger LOG = LoggerFactory.getLogger(NativeHeap.class);
+
+  /**
+   * jnr-ffi's switch between generated and reflective invokers, read once for the whole
+   * process when jnr-ffi loads its first library.
+   */
+  private static final String ASM_PROPERTY = "jnr.ffi.asm.enabled";
 
   /** The one call, in its own binding so that a libc without it costs only this class. */
   public interface Malloc {
@@ -47,8 +53,15 @@ public final class NativeHeap {
   private static final class Holder {
     static final Malloc MALLOC = load();
 
+    /**
+     * Reflective invokers unless the operator chose otherwise, as the netlink socket loads
+     * libc (docs/decisions/0834): whichever binding loads first fixes the choice for both, and
+     * one call per compaction needs no generated stub.
+     */
     private static Malloc load() {
-      LibC.get(); // the same jnr-ffi set-up as the netlink socket (reflective invokers)
+      if (System.getProperty(ASM_PROPERTY) == null) {
+        System.setProperty(ASM_PROPERTY, "false");
+      }
       return LibraryLoader.create(Malloc.class).load("c");
     }
   }

@@ -1,10 +1,11 @@
-package io.jflannel.netlink.socket;
+package io.jflannel.daemon.runtime;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import jnr.ffi.LibraryLoader;
 import jnr.ffi.Pointer;
+import jnr.ffi.Runtime;
 import jnr.ffi.types.size_t;
 import org.junit.jupiter.api.Test;
 
@@ -30,7 +31,7 @@ class NativeHeapTest {
    * own threads allocate and free C memory meanwhile, so its RSS moves by megabytes.
    */
   private static int[] residentPages(CHeap heap, long[] blocks, long vec) {
-    Pointer v = Pointer.wrap(LibC.runtime(), vec);
+    Pointer v = Pointer.wrap(Runtime.getRuntime(heap), vec);
     int resident = 0;
     int pages = 0;
     for (long b : blocks) {
@@ -48,7 +49,7 @@ class NativeHeapTest {
 
   @Test
   void freedPagesInTheMiddleOfTheHeapAreGivenBackWhenTrimmed() {
-    LibC.get();
+    NativeHeap.trim(); // jnr-ffi set up as in production (reflective invokers) before CHeap loads
     CHeap heap = LibraryLoader.create(CHeap.class).load("c");
     // 32 MiB in 32 KiB blocks, touched; every other one is freed. The ones kept sit between
     // the freed ones, so no freed block merges with its neighbours into a chunk that free()

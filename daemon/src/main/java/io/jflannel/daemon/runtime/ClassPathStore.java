@@ -1,4 +1,4 @@
-package io.jflannel.daemon;
+package io.jflannel.daemon.runtime;
 
 /**
  * The launcher's class-path choice checked against the parsed flags. The launcher puts only
@@ -8,8 +8,9 @@ package io.jflannel.daemon;
  * system property {@value #PROPERTY}. Should the daemon's own parse ever disagree, it stops
  * with one line naming both instead of failing later on a missing class.
  */
-final class ClassPathStore {
-  static final String PROPERTY = "jflannel.classpath.store";
+public final class ClassPathStore {
+  /** The system property the launcher sets to the store whose libraries it chose. */
+  public static final String PROPERTY = "jflannel.classpath.store";
 
   private ClassPathStore() {
   }
@@ -20,7 +21,7 @@ final class ClassPathStore {
    * @param kube     whether the flags select the Kubernetes subnet manager
    * @return null when the class path fits the flags, else the fatal line
    */
-  static String mismatch(String launched, boolean kube) {
+  public static String mismatch(String launched, boolean kube) {
     if (launched == null) {
       return null;
     }

@@ -1,8 +1,10 @@
-package io.jflannel.daemon;
+package io.jflannel.daemon.runtime;
 
 import io.etcd.jetcd.ByteSequence;
 import io.etcd.jetcd.Client;
 import io.fabric8.kubernetes.client.KubernetesClient;
+import io.jflannel.daemon.Version;
+import io.jflannel.daemon.flags.CommandLineOutcome;
 import io.jflannel.daemon.flags.FlagParser;
 import io.jflannel.daemon.metrics.FlannelMetrics;
 import io.jflannel.netlink.Families;
@@ -14,25 +16,28 @@ import io.jflannel.subnet.kube.KubeClients;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.jar.JarFile;
 import org.slf4j.LoggerFactory;
 
 /**
- * The training runs behind the AppCDS archives ({@code flanneld-etcd.jsa},
- * {@code flanneld-kube.jsa}): walk the start-up path without touching the host (flag parsing,
- * logging, a netlink dump, JSON, the store's client against a closed local port, metrics) and
- * load every jflannel class of that store, so the JVM's dynamic archive holds the classes a
- * real start loads. Selected by the system property {@code jflannel.cds.training=etcd|kube},
- * from which the launcher also takes the store's class path; the build sets it together with
- * {@code -XX:ArchiveClassesAtExit}. ({@code true} trains both, which needs both stores'
- * libraries: a class path the launcher does not build, decision 0837.) See docs/decisions/0800
- * and 0831.
+ * The training run behind an AppCDS archive ({@code flanneld-etcd.jsa}, {@code flanneld-kube.jsa}):
+ * walks the start-up path without touching the host (flag parsing, logging, a netlink dump,
+ * JSON, the store's client against a closed local port, metrics) and loads every jflannel class
+ * of that store, so that the JVM's dynamic archive holds the classes a real start loads.
+ *
+ * <p>A build-time entry point of its own, never a mode of {@code flanneld}: the daemon's build
+ * and the image's {@code make-cds-archive.sh} run the launcher with this class as its main
+ * class ({@code JFLANNEL_MAIN}) and {@code -XX:ArchiveClassesAtExit}, so the archive records
+ * the very class path and JVM flags a daemon starts with. The store is taken from the
+ * arguments and the environment as the daemon takes it ({@code --kube-subnet-mgr},
+ * {@code FLANNELD_KUBE_SUBNET_MGR}); the launcher has already chosen that store's libraries
+ * from the same command line (docs/decisions/0800, 0831, 0837, 0910).
  */
-final class CdsTraining {
+public final class CdsTraining {
   /** Nothing listens here; the clients fail fast after loading their connection classes. */
   private static final String CLOSED = "http://127.0.0.1:1";
 
@@ -51,35 +56,47 @@ final class CdsTraining {
   }
 
   /**
-   * Runs the training for one subnet store: {@code "etcd"} or {@code "kube"} leave the other
-   * store's client (and its classes) out of the archive; anything else trains both.
+   * Trains for the store that {@code args} (flanneld's flags) and the environment select, read
+   * by the daemon's own parser, then exits 0. Flags the daemon would refuse, or a class path of
+   * the other store, end it as they end the daemon (status 2, status 1).
    */
-  static void run(String store) {
-    boolean withEtcd = !"kube".equals(store);
-    boolean withKube = !"etcd".equals(store);
-    FlagParser.parse(withEtcd
-        ? List.of("--etcd-endpoints", CLOSED, "--iface", "eth0", "--ip-masq")
-        : List.of("--kube-subnet-mgr", "--iface", "eth0", "--ip-masq"), Map.of());
+  public static void main(String[] args) {
+    List<String> flags = new ArrayList<>(List.of(args));
+    flags.addAll(List.of("--iface", "eth0", "--ip-masq")); // more of the parser's paths
+    CommandLineOutcome outcome = FlagParser.parse(flags, System.getenv());
+    if (outcome instanceof CommandLineOutcome.Exit exit) {
+      System.out.print(exit.stdout());
+      System.err.print(exit.stderr());
+      System.exit(exit.status());
+    }
+    boolean kube = ((CommandLineOutcome.Start) outcome).options().kube().enabled();
+    String mismatch = ClassPathStore.mismatch(System.getProperty(ClassPathStore.PROPERTY), kube);
+    if (mismatch != null) {
+      System.err.println(mismatch);
+      System.exit(1);
+    }
+    train(kube);
+    // The stores' clients may leave non-daemon threads behind; the archive is written at exit.
+    System.exit(0);
+  }
+
+  /**
+   * Walks the start-up path of one subnet store; the other store's client (and its classes)
+   * stay out of the archive.
+   */
+  private static void train(boolean kube) {
     LoggerFactory.getLogger(CdsTraining.class).info("AppCDS training run (no host changes)");
     quietly(() -> NetworkConfigParser.parse("{\"Network\":\"10.244.0.0/16\",\"Backend\":{\"Type\":\"vxlan\"}}"));
     quietly(() -> LeaseAttrsJson.write(LeaseAttrsJson.read("{\"PublicIP\":\"192.0.2.1\",\"PublicIPv6\":null,"
         + "\"BackendType\":\"vxlan\",\"BackendData\":{\"VNI\":1,\"VtepMAC\":\"0e:00:00:00:00:01\"}}")));
     quietly(() -> new FlannelMetrics(Version.current()).scrape());
     quietly(CdsTraining::netlink);
-    if (withEtcd) {
-      quietly(CdsTraining::etcd);
+    if (kube) {
+      quietly(CdsTraining::kubeClient);
+    } else {
+      quietly(CdsTraining::etcdClient);
     }
-    if (withKube) {
-      quietly(CdsTraining::kube);
-    }
-    List<String> skipped = new java.util.ArrayList<>();
-    if (!withEtcd) {
-      skipped.add("io/jflannel/subnet/etcd/");
-    }
-    if (!withKube) {
-      skipped.add("io/jflannel/subnet/kube/");
-    }
-    loadOwnClasses(skipped);
+    loadOwnClasses(kube ? "io/jflannel/subnet/etcd/" : "io/jflannel/subnet/kube/");
   }
 
   private static Object netlink() throws Exception {
@@ -92,7 +109,7 @@ final class CdsTraining {
     return null;
   }
 
-  private static Object etcd() throws Exception {
+  private static Object etcdClient() throws Exception {
     try (Client etcd = Client.builder().endpoints(CLOSED).build()) {
       etcd.getKVClient().get(ByteSequence.from("/coreos.com/network/config", StandardCharsets.UTF_8))
           .get(2, TimeUnit.SECONDS);
@@ -100,7 +117,7 @@ final class CdsTraining {
     return null;
   }
 
-  private static Object kube() throws Exception {
+  private static Object kubeClient() throws Exception {
     try (KubernetesClient kube = KubeClients.create(CLOSED, null)) {
       // The Node model (a few hundred classes) is otherwise first loaded by the first list.
       kube.getKubernetesSerialization().unmarshal(TRAINING_NODES, io.fabric8.kubernetes.api.model.NodeList.class);
@@ -110,8 +127,8 @@ final class CdsTraining {
     return null;
   }
 
-  /** Loads (without initializing) every class of the jflannel jars on the class path, except under {@code skippedPackages}. */
-  private static void loadOwnClasses(List<String> skippedPackages) {
+  /** Loads (without initializing) every class of the jflannel jars on the class path, except under {@code skipped}. */
+  private static void loadOwnClasses(String skipped) {
     ClassLoader loader = CdsTraining.class.getClassLoader();
     for (String entry : System.getProperty("java.class.path").split(java.io.File.pathSeparator)) {
       if (!entry.contains("jflannel-") || !entry.endsWith(".jar")) {
@@ -120,7 +137,7 @@ final class CdsTraining {
       try (JarFile jar = new JarFile(Path.of(entry).toFile())) {
         jar.stream().map(e -> e.getName())
             .filter(n -> n.startsWith("io/jflannel/") && n.endsWith(".class") && !n.contains("module-info"))
-            .filter(n -> skippedPackages.stream().noneMatch(n::startsWith))
+            .filter(n -> !n.startsWith(skipped))
             .forEach(n -> {
               try {
                 Class.forName(n.substring(0, n.length() - 6).replace('/', '.'), false, loader);

@@ -1,4 +1,4 @@
-package io.jflannel.daemon;
+package io.jflannel.daemon.runtime;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
