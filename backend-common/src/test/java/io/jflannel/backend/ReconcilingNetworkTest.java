@@ -78,6 +78,19 @@ class ReconcilingNetworkTest {
 
   @Test
   void burstsAreCoalesced() throws Exception {
+    // A debounce wide enough that the six deletions below land in it even on a loaded machine.
+    ReconcilingNetwork net = new ReconcilingNetwork(
+        new BackendContext(nl, ExternalInterface.ipv4("eth0", 2, Leases.ip("192.0.2.1"), 1500),
+            new InMemorySubnetManager(null, own.subnet(), null), listener, Duration.ofSeconds(60)),
+        own, 1450, new PeerValidator(network, own.subnet(), "vxlan", dp.peerCheck()), dp, Duration.ofMillis(300));
+    try {
+      coalesce(net);
+    } finally {
+      net.close();
+    }
+  }
+
+  private void coalesce(ReconcilingNetwork net) throws Exception {
     PeerFeed.reconcile(net, List.of(p2, p3));
     net.start();
     List<Object> keys = new java.util.ArrayList<>();
