@@ -159,7 +159,7 @@ class RejectedPeerMetricsIT {
       assertFalse(routes.contains("10.99.0.0"), routes);
       String log = log("metrics");
       assertTrue(log.contains("rejecting peer 10.99.0.0-24") && log.contains("subnet_outside_network"), log);
-      assertTrue(log.contains("skipping etcd key " + PREFIX + "/subnets/10.244.8.0-24"), log);
+      assertTrue(log.contains("skipping etcd key \"" + PREFIX + "/subnets/10.244.8.0-24\""), log);
 
       // bound to 127.0.0.1 only: the namespace's other address gets no answer
       Cmd other = curl("http://192.0.2.10:" + PORT + "/healthz");

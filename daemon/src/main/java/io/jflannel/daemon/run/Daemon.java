@@ -25,6 +25,7 @@ import io.jflannel.netlink.Netlink;
 import io.jflannel.netlink.NetlinkException;
 import io.jflannel.netlink.Route;
 import io.jflannel.netlink.socket.NativeHeap;
+import io.jflannel.subnet.IpLiteral;
 import io.jflannel.subnet.IpNet;
 import io.jflannel.subnet.Lease;
 import io.jflannel.subnet.LeaseAttrs;
@@ -553,7 +554,7 @@ public final class Daemon implements AutoCloseable {
   }
 
   private static String text(InetAddress a) {
-    return a == null ? "-" : IpNet.format(a);
+    return a == null ? "-" : IpLiteral.format(a);
   }
 
   private void scheduleQuietly(Runnable task, long delayNanos) {

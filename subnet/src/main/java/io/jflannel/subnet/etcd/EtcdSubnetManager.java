@@ -19,6 +19,7 @@ import io.etcd.jetcd.options.WatchOption;
 import io.etcd.jetcd.watch.WatchEvent;
 import io.etcd.jetcd.watch.WatchResponse;
 import io.jflannel.subnet.ConfigException;
+import io.jflannel.subnet.IpLiteral;
 import io.jflannel.subnet.IpNet;
 import io.jflannel.subnet.Lease;
 import io.jflannel.subnet.LeaseAttrs;
@@ -499,7 +500,12 @@ public final class EtcdSubnetManager implements io.jflannel.subnet.SubnetManager
     try {
       k = EtcdLeaseKey.parse(key.substring(subnetsPrefix().length()));
     } catch (IllegalArgumentException e) {
-      reportBad(key, mod, e);
+      if (rawValue == null) {
+        // the deletion of a key never read as a lease: nothing to withdraw, nothing new to report
+        LOG.debug("ignoring the deletion of etcd key {}: {}", IpLiteral.quote(key), e.getMessage());
+      } else {
+        reportBad(key, mod, e);
+      }
       return null;
     }
     LeaseAttrs attrs = null;
@@ -519,9 +525,9 @@ public final class EtcdSubnetManager implements io.jflannel.subnet.SubnetManager
   private void reportBad(String key, long modRevision, IllegalArgumentException e) {
     if (reportedBad.add(key + "@" + modRevision)) {
       malformed.incrementAndGet();
-      LOG.warn("skipping etcd key {}: {}", key, e.getMessage());
+      LOG.warn("skipping etcd key {}: {}", IpLiteral.quote(key), e.getMessage());
     } else {
-      LOG.debug("skipping etcd key {} (revision {}, reported before)", key, modRevision);
+      LOG.debug("skipping etcd key {} (revision {}, reported before)", IpLiteral.quote(key), modRevision);
     }
   }
 
