@@ -159,7 +159,7 @@ class RejectedPeerMetricsIT {
       assertFalse(routes.contains("10.99.0.0"), routes);
       String log = log("metrics");
       assertTrue(log.contains("rejecting peer 10.99.0.0-24") && log.contains("subnet_outside_network"), log);
-      assertTrue(log.contains("skipping etcd key " + PREFIX + "/subnets/10.244.8.0-24"), log);
+      assertTrue(log.contains("skipping etcd key \"" + PREFIX + "/subnets/10.244.8.0-24\""), log);
       // The peer sync reports its passes to the heap compaction (decision 0910): the first one
       // is followed by a collection.
       await("compaction after the first peer pass", p, "metrics",

@@ -1,6 +1,5 @@
 package io.jflannel.backend.hostgw;
 
-import io.jflannel.backend.AddressRange;
 import io.jflannel.backend.BackendListener.ObjectKind;
 import io.jflannel.backend.Dataplane;
 import io.jflannel.backend.ExternalInterface;
@@ -35,16 +34,15 @@ final class HostGwDataplane implements Dataplane {
 
   private final Netlink nl;
   private final ExternalInterface ext;
-  private final AddressRange network;
-  private final AddressRange ownSubnet;
+  private final IpNet network;
+  private final IpNet ownSubnet;
   private volatile List<IpNet> extNetworks = List.of();
-  private volatile List<AddressRange> extRanges = List.of();
 
   HostGwDataplane(Netlink nl, ExternalInterface ext, IpNet network, IpNet ownSubnet) {
     this.nl = nl;
     this.ext = ext;
-    this.network = AddressRange.of(network);
-    this.ownSubnet = AddressRange.of(ownSubnet);
+    this.network = network;
+    this.ownSubnet = ownSubnet;
   }
 
   @Override
@@ -55,15 +53,12 @@ final class HostGwDataplane implements Dataplane {
   @Override
   public Set<ObjectKind> prepare() throws NetlinkException {
     List<IpNet> nets = new ArrayList<>();
-    List<AddressRange> ranges = new ArrayList<>();
     for (Addr a : nl.addrs(ext.index(), Families.AF_INET)) {
       if (a.prefixLength() < 32) {
         nets.add(new IpNet(a.address(), a.prefixLength()).network());
-        ranges.add(AddressRange.of(a.address(), a.prefixLength()));
       }
     }
     extNetworks = List.copyOf(nets);
-    extRanges = List.copyOf(ranges);
     return Set.of();
   }
 
@@ -72,7 +67,7 @@ final class HostGwDataplane implements Dataplane {
   public PeerCheck peerCheck() {
     return peer -> {
       var ip = peer.attrs().publicIp();
-      for (AddressRange n : extRanges) {
+      for (IpNet n : extNetworks) {
         if (n.contains(ip)) {
           return Optional.empty();
         }
@@ -107,7 +102,7 @@ final class HostGwDataplane implements Dataplane {
         || r.linkIndex() != ext.index() || r.gateway() == null || r.protocol() == Route.PROTO_KERNEL) {
       return false;
     }
-    AddressRange dst = AddressRange.of(r.dst(), r.dstPrefixLength());
+    IpNet dst = IpNet.of(r.dst(), r.dstPrefixLength());
     return network.contains(dst) && !dst.overlaps(ownSubnet);
   }
 

@@ -1,6 +1,5 @@
 package io.jflannel.backend.vxlan;
 
-import io.jflannel.backend.AddressRange;
 import io.jflannel.backend.Claim;
 import io.jflannel.backend.BackendListener.ObjectKind;
 import io.jflannel.backend.Dataplane;
@@ -42,12 +41,11 @@ final class VxlanDataplane implements Dataplane {
   private final VxlanDevice device;
   private final ExternalInterface ext;
   private final IpNet network;
-  private final AddressRange networkRange;
-  private final AddressRange ownRange;
+  private final IpNet ownSubnet;
   private final IpNet deviceAddress;
   private final boolean directRouting;
   private volatile int devIndex;
-  private volatile List<AddressRange> extNetworks = List.of();
+  private volatile List<IpNet> extNetworks = List.of();
 
   VxlanDataplane(Netlink nl, VxlanDevice device, int devIndex, ExternalInterface ext, IpNet network, IpNet ownSubnet,
                  boolean directRouting) {
@@ -56,8 +54,7 @@ final class VxlanDataplane implements Dataplane {
     this.devIndex = devIndex;
     this.ext = ext;
     this.network = network;
-    this.networkRange = AddressRange.of(network);
-    this.ownRange = AddressRange.of(ownSubnet);
+    this.ownSubnet = ownSubnet;
     this.deviceAddress = new IpNet(ownSubnet.network().address(), 32);
     this.directRouting = directRouting;
   }
@@ -76,10 +73,10 @@ final class VxlanDataplane implements Dataplane {
     VxlanDevice.Result r = device.ensure(deviceAddress, network);
     devIndex = r.link().index();
     if (directRouting) {
-      List<AddressRange> nets = new ArrayList<>();
+      List<IpNet> nets = new ArrayList<>();
       for (Addr a : nl.addrs(ext.index(), Families.AF_INET)) {
         if (a.prefixLength() < 32) {
-          nets.add(AddressRange.of(a.address(), a.prefixLength()));
+          nets.add(IpNet.of(a.address(), a.prefixLength()));
         }
       }
       extNetworks = List.copyOf(nets);
@@ -92,7 +89,7 @@ final class VxlanDataplane implements Dataplane {
     return peer -> {
       MacAddress mac;
       try {
-        mac = VtepData.vtepMac(peer.attrs().backendData());
+        mac = VtepData.read(peer.attrs().backendData()).mac();
       } catch (IllegalArgumentException e) {
         return Optional.of(new Rejection(RejectReason.BACKEND_DATA_INVALID, e.getMessage()));
       }
@@ -120,13 +117,13 @@ final class VxlanDataplane implements Dataplane {
   }
 
   /** The objects of one peer (pure). {@code extNetworks} are the networks DirectRouting may use. */
-  static PeerObjects map(Lease peer, int devIndex, int extIndex, List<AddressRange> extNetworks) {
+  static PeerObjects map(Lease peer, int devIndex, int extIndex, List<IpNet> extNetworks) {
     IpNet s = peer.subnet();
     InetAddress publicIp = peer.attrs().publicIp();
     // The lease's own address instance when its host bits are zero (IpNet.network keeps it):
     // the route and the neighbour share it with the lease (decision 0855).
     InetAddress gw = s.network().address();
-    for (AddressRange n : extNetworks) {
+    for (IpNet n : extNetworks) {
       if (n.contains(publicIp)) {
         return PeerObjects.route(Route.via(gw, s.prefixLength(), publicIp, extIndex));
       }
@@ -157,17 +154,17 @@ final class VxlanDataplane implements Dataplane {
       return true;
     }
     return directRouting && r.linkIndex() == ext.index() && r.gateway() != null
-        && !AddressRange.of(r.dst(), r.dstPrefixLength()).overlaps(ownRange);
+        && !ownSubnet.overlaps(IpNet.of(r.dst(), r.dstPrefixLength()));
   }
 
   private boolean within(Route r) {
-    return networkRange.contains(AddressRange.of(r.dst(), r.dstPrefixLength()));
+    return network.contains(IpNet.of(r.dst(), r.dstPrefixLength()));
   }
 
   @Override
   public boolean owns(Neigh n) {
     return n.linkIndex() == devIndex && n.family() == Families.AF_INET
-        && (n.state() & Neigh.NUD_PERMANENT) != 0 && networkRange.contains(n.address());
+        && (n.state() & Neigh.NUD_PERMANENT) != 0 && network.contains(n.address());
   }
 
   @Override

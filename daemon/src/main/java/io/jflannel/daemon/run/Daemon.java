@@ -14,6 +14,7 @@ import io.jflannel.daemon.runtime.HeapCompaction;
 import io.jflannel.netlink.Netlink;
 import io.jflannel.netlink.NetlinkException;
 import io.jflannel.netlink.Route;
+import io.jflannel.subnet.IpLiteral;
 import io.jflannel.subnet.IpNet;
 import io.jflannel.subnet.Lease;
 import io.jflannel.subnet.NetworkConfig;
@@ -229,7 +230,7 @@ public final class Daemon implements AutoCloseable {
   }
 
   private static String text(java.net.InetAddress a) {
-    return a == null ? "-" : IpNet.format(a);
+    return a == null ? "-" : IpLiteral.format(a);
   }
 
   /** Stops watchers, timers and servers; leaves the dataplane in place. */
