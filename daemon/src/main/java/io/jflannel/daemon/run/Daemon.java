@@ -15,11 +15,11 @@ import io.jflannel.daemon.iface.InterfaceSelectionException;
 import io.jflannel.daemon.iface.InterfaceSelector;
 import io.jflannel.daemon.iface.NetlinkInventory;
 import io.jflannel.daemon.metrics.FlannelMetrics;
-import io.jflannel.daemon.rules.CommandRunner;
 import io.jflannel.daemon.rules.FamilyNets;
-import io.jflannel.daemon.rules.RandomFully;
 import io.jflannel.daemon.rules.RulePlan;
 import io.jflannel.daemon.rules.RuleResync;
+import io.jflannel.daemon.rules.RuleSetupException;
+import io.jflannel.daemon.rules.RuleTools;
 import io.jflannel.daemon.rules.TrafficRules;
 import io.jflannel.netlink.Netlink;
 import io.jflannel.netlink.NetlinkException;
@@ -174,6 +174,12 @@ public final class Daemon implements AutoCloseable {
     NetworkConfig config = opened.config();
     LOG.info("network config: Network={} IPv6Network={} backend={}", config.network(),
         config.ipv6Network(), config.backend().type());
+    RuleTools ruleTools; // before the lease: a host without the rule tools fails with one line
+    try {
+      ruleTools = RuleTools.select(options.rules(), config);
+    } catch (RuleSetupException e) {
+      throw new FatalException(e.getMessage(), e);
+    }
 
     ExternalInterface ext = externalInterface(netlink, subnets, config);
     LOG.info("using interface {} (index {}), address {}, advertising {}{}", ext.name(), ext.index(),
@@ -197,7 +203,7 @@ public final class Daemon implements AutoCloseable {
     LOG.info("lease acquired: {}{}", lease.subnet() != null ? lease.subnet() : "",
         lease.ipv6Subnet() != null ? " " + lease.ipv6Subnet() : "");
 
-    setUpRules(config, previous);
+    setUpRules(ruleTools, config, previous);
     if (options.ipBlackholeRoute()) {
       addBlackholeRoutes(netlink, lease);
     }
@@ -396,15 +402,14 @@ public final class Daemon implements AutoCloseable {
     }
   }
 
-  private void setUpRules(NetworkConfig config, Optional<SubnetEnv> previous) throws FatalException {
+  private void setUpRules(RuleTools tools, NetworkConfig config, Optional<SubnetEnv> previous) throws FatalException {
     FlanneldOptions.Rules flags = options.rules();
-    CommandRunner runner = CommandRunner.direct();
-    boolean randomFully = flags.ipMasq() && !flags.randomFullyDisabled()
-        && RandomFully.supported(runner, RandomFully.kernelRelease());
+    boolean randomFully = flags.ipMasq() && !flags.randomFullyDisabled() && tools.randomFullySupported();
     RulePlan plan = RulePlan.of(flags, nets(config.network(), lease.subnet()),
         nets(config.ipv6Network(), lease.ipv6Subnet()), randomFully);
-    TrafficRules rules = TrafficRules.create(plan, config.enableNftables(), runner);
+    TrafficRules rules = tools.create(plan);
     try {
+      tools.removeOtherMode();
       if (previous.isPresent()) {
         SubnetEnv p = previous.get();
         RulePlan old = RulePlan.of(flags, nets(p.network(), p.subnet()),
