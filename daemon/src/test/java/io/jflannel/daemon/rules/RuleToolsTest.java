@@ -156,6 +156,25 @@ class RuleToolsTest {
   }
 
   @Test
+  void cleanUpSkipsToolsThatAreNotInstalled() throws Exception {
+    // nftables mode on a host without any iptables: nothing to list, nothing run
+    assertEquals(List.of(), RuleTools.select(flags(true, true, IptablesMode.AUTO), true, V4, NOT_RUN,
+        only(Set.of("nft")), PATH).removeOtherMode());
+    // iptables mode without nft and without the other flavour: the same
+    assertEquals(List.of(), RuleTools.select(flags(true, true, IptablesMode.AUTO), false, V4, NOT_RUN,
+        only(flavourOnly(IptablesFlavour.LEGACY)), PATH).removeOtherMode());
+  }
+
+  @Test
+  void aFailedCleanUpIsLoggedNotFatal() throws Exception {
+    ScriptedRunner r = new ScriptedRunner().fail("nft list tables", 1)
+        .fail("iptables-legacy-save", 1).fail("ip6tables-legacy-save", 1);
+    assertEquals(List.of(), RuleTools.select(flags(true, true, IptablesMode.NFT), false, V4, r,
+        only(everything()), PATH).removeOtherMode());
+    assertEquals(List.of("nft list tables", "iptables-legacy-save", "ip6tables-legacy-save"), r.calls);
+  }
+
+  @Test
   void pathLookupFindsExecutablesOnly() throws Exception {
     java.nio.file.Path dir = java.nio.file.Files.createTempDirectory("jfl-path");
     try {
