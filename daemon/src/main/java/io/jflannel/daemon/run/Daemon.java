@@ -94,8 +94,8 @@ public final class Daemon implements AutoCloseable {
 
   private final FlanneldOptions options;
   private final Map<String, String> env;
-  private final FlannelMetrics metrics = new FlannelMetrics(Version.current());
   private final Readiness readiness = new Readiness();
+  private final FlannelMetrics metrics = new FlannelMetrics(Version.current(), readiness::isReady);
   private final CompletableFuture<Integer> exit = new CompletableFuture<>();
   // Everything started, closed in reverse order on shutdown.
   private final Deque<AutoCloseable> resources = new ArrayDeque<>();
@@ -191,7 +191,7 @@ public final class Daemon implements AutoCloseable {
     Network net;
     try {
       Backend backend = Backends.create(type,
-          new BackendContext(netlink, ext, subnets, new BackendMetrics(metrics, type)));
+          new BackendContext(netlink, ext, subnets, new BackendMetrics(metrics, type, config)));
       net = backend.registerNetwork(config);
     } catch (BackendException | SubnetException e) {
       throw new FatalException(e.getMessage(), e);
