@@ -196,9 +196,16 @@ public final class FlagParser {
         optionalIp("--public-ip", c.publicIp, IpLiteral::parseV4, src),
         optionalIp("--public-ipv6", c.publicIpv6, IpLiteral::parseV6, src));
     range("--iptables-resync", c.iptablesResync, 1, Integer.MAX_VALUE, src);
+    IptablesMode iptablesMode;
+    try {
+      iptablesMode = IptablesMode.parse(c.iptablesMode);
+    } catch (IllegalArgumentException e) {
+      throw new UsageException("invalid value for " + src.describe("--iptables-mode") + ": "
+          + e.getMessage());
+    }
     FlanneldOptions.Rules rules = new FlanneldOptions.Rules(
         c.ipMasq, c.ipMasqFullyRandomDisable, Duration.ofSeconds(c.iptablesResync),
-        c.iptablesForwardRules);
+        c.iptablesForwardRules, iptablesMode);
     range("--healthz-port", c.healthzPort, 0, 65535, src);
     InetAddress healthIp = ip("--healthz-ip", c.healthzIp, IpLiteral::parse, src);
     FlanneldOptions.Health health = new FlanneldOptions.Health(healthIp, c.healthzPort);
