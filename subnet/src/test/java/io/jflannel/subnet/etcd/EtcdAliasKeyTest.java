@@ -79,12 +79,12 @@ class EtcdAliasKeyTest {
         .withOpTimeout(Duration.ofSeconds(5)), null);
     logs = new ListAppender<>();
     logs.start();
-    ((Logger) LoggerFactory.getLogger(EtcdSubnetManager.class)).addAppender(logs);
+    ((Logger) LoggerFactory.getLogger("io.jflannel.subnet.etcd")).addAppender(logs);
   }
 
   @AfterEach
   void close() {
-    ((Logger) LoggerFactory.getLogger(EtcdSubnetManager.class)).detachAppender(logs);
+    ((Logger) LoggerFactory.getLogger("io.jflannel.subnet.etcd")).detachAppender(logs);
     manager.close();
   }
 
