@@ -55,13 +55,19 @@ abstract class FlannelE2eSuite {
 
   abstract LabStoreKind store();
 
+  /** Whether every flanneld runs from the container image, as kube-flannel's DaemonSet runs it. */
+  boolean fromImage() {
+    return false;
+  }
+
   @BeforeAll
   void up() {
-    LabTestSupport.requirePrerequisites(store(), true);
+    LabTestSupport.requirePrerequisites(store(), !fromImage());
+    String image = fromImage() ? LabTestSupport.requireImage() : null;
     LabJanitor.cleanOrphans(LabSpec.STATE_DIR, "jfl-e2e-");
-    String tag = (backend() == LabBackend.VXLAN ? "vx" : "gw") + "-" + store();
-    lab = LabCluster.up(LabTestSupport.spec(LabTestSupport.uniqueName(tag), 3, backend(), store()),
-        System.out);
+    String tag = (fromImage() ? "img-" : "") + (backend() == LabBackend.VXLAN ? "vx" : "gw") + "-" + store();
+    LabSpec spec = LabTestSupport.spec(LabTestSupport.uniqueName(tag), 3, backend(), store());
+    lab = LabCluster.up(fromImage() ? spec.withImage(image) : spec, System.out);
     System.out.print(lab.table());
     lab.awaitConverged(CONVERGE);
   }
@@ -93,6 +99,15 @@ abstract class FlannelE2eSuite {
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     }
+  }
+
+  private static boolean flannelIsUp(JsonNode node) {
+    for (JsonNode c : node.at("/status/conditions")) {
+      if (c.path("type").asText().equals("NetworkUnavailable")) {
+        return c.path("status").asText().equals("False") && c.path("reason").asText().equals("FlannelIsUp");
+      }
+    }
+    return false;
   }
 
   private static boolean hasRouteTo(LabNode on, String subnet) {
@@ -134,14 +149,13 @@ abstract class FlannelE2eSuite {
           JsonNode data = json.readTree(a.path(p + "backend-data").asText());
           assertEquals(mac.get(), data.path("VtepMAC").asText().toLowerCase(), data.toString());
         }
-        boolean flannelIsUp = false;
-        for (JsonNode c : node.at("/status/conditions")) {
-          if (c.path("type").asText().equals("NetworkUnavailable")) {
-            flannelIsUp = c.path("status").asText().equals("False")
-                && c.path("reason").asText().equals("FlannelIsUp");
-          }
+        // The daemon writes subnet.env first (pods may start) and sets the condition after it.
+        long deadline = System.nanoTime() + CONVERGE.toNanos();
+        while (!flannelIsUp(node) && System.nanoTime() < deadline) {
+          sleepMillis(250);
+          node = kube.node(n.name());
         }
-        assertTrue(flannelIsUp, "NetworkUnavailable=False/FlannelIsUp on " + node);
+        assertTrue(flannelIsUp(node), "NetworkUnavailable=False/FlannelIsUp on " + node);
         assertEquals(KubeStore.podCidr(lab.spec().network(), n.index()), subnet);
       }
     }

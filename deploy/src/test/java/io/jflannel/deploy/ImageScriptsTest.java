@@ -11,6 +11,7 @@ import java.nio.file.StandardCopyOption;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -126,8 +127,68 @@ class ImageScriptsTest {
   }
 
   @Test
+  void baseScriptRejectsAPackageListWithoutPackages() throws Exception {
+    Path list = Files.writeString(opt.resolve("packages"), "# only a comment\n\n");
+    ProcessRun run = ProcessRun.run(opt, Map.of(), 30,
+        List.of(RepoFiles.image("make-base.sh").toString(), list.toString(), opt.resolve("base.tar").toString()));
+    assertEquals(1, run.exitCode(), run.output());
+    assertTrue(run.output().contains("no packages listed in " + list), run.output());
+    assertFalse(Files.exists(opt.resolve("base.tar")));
+  }
+
+  @Test
+  void basePackagesHoldTheToolsTheDaemonRunsAndTheJavaRuntimesLibraries() throws IOException {
+    List<String> packages = Files.readAllLines(RepoFiles.image("base-packages")).stream()
+        .map(l -> l.replaceAll("#.*", "").strip())
+        .filter(l -> !l.isEmpty())
+        .toList();
+    // iptables brings both flavours (xtables-nft-multi and xtables-legacy-multi); the launchers
+    // and install-conf are shell scripts over coreutils; libjvm needs libstdc++ and libgcc_s.
+    assertTrue(packages.containsAll(List.of("iptables", "nftables", "iproute2", "dash", "coreutils",
+        "libc6", "libgcc-s1", "libstdc++6", "zlib1g", "base-files", "base-passwd")), packages.toString());
+    assertEquals(packages.size(), Set.copyOf(packages).size(), "listed twice: " + packages);
+  }
+
+  @Test
+  void inputsDigestFollowsEveryInputOfTheImage() throws Exception {
+    Path root = opt.resolve("repo");
+    Files.createDirectories(root.resolve("deploy/image"));
+    Files.createDirectories(root.resolve("daemon/target/lib/kube"));
+    Files.writeString(root.resolve("Dockerfile"), "FROM x\n");
+    Files.writeString(root.resolve("deploy/image/flanneld"), "#!/bin/sh\n");
+    Files.writeString(root.resolve("daemon/target/flanneld"), "#!/bin/sh\n");
+    Files.writeString(root.resolve("daemon/target/jflannel-daemon.jar"), "jar");
+    Files.writeString(root.resolve("daemon/target/lib/kube/a.jar"), "a");
+    Files.writeString(root.resolve("daemon/target/unrelated.txt"), "not an input");
+    String first = digest(root);
+    assertTrue(first.matches("[0-9a-f]{64}"), first);
+    assertEquals(first, digest(root), "same inputs, same digest");
+    Files.writeString(root.resolve("daemon/target/unrelated.txt"), "changed");
+    assertEquals(first, digest(root), "only the image's inputs count");
+    for (String input : List.of("Dockerfile", "deploy/image/flanneld", "daemon/target/flanneld",
+        "daemon/target/jflannel-daemon.jar", "daemon/target/lib/kube/a.jar")) {
+      String before = Files.readString(root.resolve(input));
+      Files.writeString(root.resolve(input), before + "x");
+      assertFalse(first.equals(digest(root)), "a change of " + input + " changes the digest");
+      Files.writeString(root.resolve(input), before);
+    }
+    Files.move(root.resolve("daemon/target/lib/kube/a.jar"), root.resolve("daemon/target/lib/a.jar"));
+    assertFalse(first.equals(digest(root)), "a jar moved to another directory changes the digest");
+    Files.delete(root.resolve("daemon/target/jflannel-daemon.jar"));
+    ProcessRun missing = ProcessRun.run(opt, Map.of(), 30,
+        List.of(RepoFiles.image("inputs-digest.sh").toString(), root.toString()));
+    assertEquals(1, missing.exitCode(), missing.output());
+    assertTrue(missing.output().contains("daemon/target/jflannel-daemon.jar is missing"), missing.output());
+  }
+
+  private String digest(Path root) throws Exception {
+    return ProcessRun.run(opt, Map.of(), 30, List.of(RepoFiles.image("inputs-digest.sh").toString(), root.toString()))
+        .requireSuccess().output().strip();
+  }
+
+  @Test
   void scriptsExplainTheirUsageWhenCalledWrongly() throws Exception {
-    for (String script : List.of("make-jre.sh", "make-cds-archive.sh")) {
+    for (String script : List.of("make-jre.sh", "make-cds-archive.sh", "make-base.sh", "inputs-digest.sh")) {
       ProcessRun run = ProcessRun.run(opt, Map.of(), 30, List.of(RepoFiles.image(script).toString()));
       assertEquals(2, run.exitCode(), script + ": " + run.output());
       assertTrue(run.output().startsWith("usage: " + script), run.output());

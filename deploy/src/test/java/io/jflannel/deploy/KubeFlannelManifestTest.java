@@ -168,8 +168,8 @@ class KubeFlannelManifestTest {
 
     Container conflist = KubeFlannelManifest.container(pod.getInitContainers(), "install-cni");
     assertEquals(IMAGE, conflist.getImage());
-    assertEquals(List.of("cp", "-f", "/etc/kube-flannel/cni-conf.json", "/etc/cni/net.d/10-flannel.conflist"),
-        commandLine(conflist));
+    assertEquals(List.of("/opt/bin/install-conf", "/etc/kube-flannel/cni-conf.json",
+        "/etc/cni/net.d/10-flannel.conflist"), commandLine(conflist));
     assertEquals(Map.of("cni", "/etc/cni/net.d", "flannel-cfg", "/etc/kube-flannel/"), mounts(conflist));
   }
 

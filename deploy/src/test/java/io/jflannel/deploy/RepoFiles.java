@@ -26,10 +26,6 @@ final class RepoFiles {
     return root().resolve("Dockerfile");
   }
 
-  static Path dockerignore() {
-    return root().resolve(".dockerignore");
-  }
-
   static Path image(String name) {
     return root().resolve("deploy/image").resolve(name);
   }

@@ -31,7 +31,19 @@ public final class CniAttacher {
    * the pod with the address host-local gave it.
    */
   public Pod attach(LabNode node, String podName, String podNetns, SubnetEnv env) {
-    String config = FlannelCniDelegate.renderJson(env, ipamDir.toString());
+    return attach(node, podName, podNetns, FlannelCniDelegate.renderJson(env, ipamDir.toString()));
+  }
+
+  /**
+   * As {@link #attach(LabNode, String, String, SubnetEnv)}, with the delegate the flannel entry
+   * of {@code conflist} (the node's installed CNI config) yields.
+   */
+  public Pod attach(LabNode node, String podName, String podNetns, SubnetEnv env, JsonNode conflist) {
+    return attach(node, podName, podNetns,
+        FlannelCniDelegate.render(env, ipamDir.toString(), conflist).toString());
+  }
+
+  private Pod attach(LabNode node, String podName, String podNetns, String config) {
     Map<String, String> cniEnv = Map.of(
         "CNI_COMMAND", "ADD",
         "CNI_CONTAINERID", podNetns,

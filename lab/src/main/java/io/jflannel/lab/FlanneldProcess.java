@@ -11,22 +11,39 @@ import java.util.Map;
 import java.util.Objects;
 
 /**
- * One node's real flanneld, run with {@code ip netns exec <node> <flanneld> ...}; output goes
- * to the node's log file (appended across restarts).
+ * One node's real flanneld, run with {@code ip netns exec <node> <flanneld> ...}, or from the
+ * image as a container ({@code podman run --cidfile ...}, which stays attached: the container's
+ * output is the process's output); output goes to the node's log file (appended across
+ * restarts). A container is stopped and killed through podman by its ID, and its PID is the
+ * daemon's own (the JVM's, in the host's PID namespace).
  */
 public final class FlanneldProcess {
+  private static final Duration PODMAN = Duration.ofSeconds(60);
   private final LabNode node;
   private final List<String> command;
   private final Map<String, String> env;
   private final LabState state;
+  private final Path cidFile;
   private Process child;
   private TrackedProcess tracked;
+  private String containerId;
+  private long containerPid = -1;
 
   FlanneldProcess(LabNode node, List<String> command, Map<String, String> env, LabState state) {
+    this(node, command, env, state, null);
+  }
+
+  /**
+   * @param cidFile where {@code command} (a {@code podman run --cidfile cidFile ...}) writes its
+   *     container's ID, or null for a daemon run directly
+   */
+  FlanneldProcess(LabNode node, List<String> command, Map<String, String> env, LabState state,
+      Path cidFile) {
     this.node = node;
     this.command = List.copyOf(command);
     this.env = Map.copyOf(env);
     this.state = state;
+    this.cidFile = cidFile;
   }
 
   /** The full command line (for messages and docs). */
@@ -42,6 +59,9 @@ public final class FlanneldProcess {
     try {
       Files.writeString(node.daemonLog(), "=== lab: starting " + String.join(" ", command) + "\n",
           java.nio.file.StandardOpenOption.CREATE, java.nio.file.StandardOpenOption.APPEND);
+      if (cidFile != null) {
+        Files.deleteIfExists(cidFile);
+      }
       ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(true)
           .redirectOutput(ProcessBuilder.Redirect.appendTo(node.daemonLog().toFile()));
       pb.environment().putAll(env);
@@ -49,8 +69,40 @@ public final class FlanneldProcess {
     } catch (IOException e) {
       throw new LabException("cannot start flanneld on " + node.name() + ": " + e.getMessage(), e);
     }
-    tracked = TrackedProcess.of(child.toHandle(), "flanneld " + node.name());
+    tracked = TrackedProcess.of(child.toHandle(), cidFile == null ? "flanneld " + node.name()
+        : "podman run of flanneld " + node.name());
     state.addProcess(tracked);
+    if (cidFile != null) {
+      containerId = awaitContainerId();
+      containerPid = -1;
+      state.addContainer(containerId);
+    }
+  }
+
+  /** The ID podman writes to the cidfile once the container is created. */
+  private String awaitContainerId() {
+    long deadline = System.nanoTime() + PODMAN.toNanos();
+    while (true) {
+      try {
+        String id = Files.exists(cidFile) ? Files.readString(cidFile).strip() : "";
+        if (!id.isEmpty()) {
+          return id;
+        }
+      } catch (IOException e) {
+        // Being written; read again.
+      }
+      if (!child.isAlive() || System.nanoTime() > deadline) {
+        throw new LabException("podman did not create the flanneld container on " + node.name()
+            + (child.isAlive() ? " within " + PODMAN.toSeconds() + " s" : " (exit " + child.exitValue() + ")")
+            + "\n" + logTail(30));
+      }
+      EtcdStore.sleep(50);
+    }
+  }
+
+  /** The container's ID while it runs from the image, else empty. */
+  public synchronized java.util.Optional<String> containerId() {
+    return java.util.Optional.ofNullable(containerId);
   }
 
   /** SIGTERM, then SIGKILL after 20 s; returns the exit code (or -1 if it was not running). */
@@ -67,13 +119,29 @@ public final class FlanneldProcess {
     if (child == null) {
       return -1;
     }
-    if (kill) {
+    if (containerId != null) {
+      // The attached podman forwards SIGTERM but not SIGKILL: signal the container itself.
+      if (child.isAlive()) {
+        Exec.Result r = kill ? Podman.run(PODMAN, "kill", "--signal", "KILL", containerId)
+            : Podman.run(PODMAN, "stop", "--time", "20", containerId);
+        if (!r.ok() && child.isAlive()) {
+          tracked.kill();
+        }
+      }
+    } else if (kill) {
       tracked.kill();
     } else {
       tracked.stop(Duration.ofSeconds(20));
     }
     int code = waitExit();
     state.removeProcess(tracked);
+    if (containerId != null) {
+      // --rm removes it when it exits; a leftover (podman killed first) goes here.
+      Podman.run(PODMAN, "rm", "--force", "--ignore", containerId);
+      state.removeContainer(containerId);
+      containerId = null;
+      containerPid = -1;
+    }
     child = null;
     tracked = null;
     return code;
@@ -93,9 +161,21 @@ public final class FlanneldProcess {
     return child != null && child.isAlive();
   }
 
-  /** The daemon's PID, or -1. */
+  /** The daemon's PID (from the image: the container's main process, the JVM), or -1. */
   public synchronized long pid() {
-    return child == null ? -1 : child.pid();
+    if (child == null) {
+      return -1;
+    }
+    if (containerId == null) {
+      return child.pid();
+    }
+    if (containerPid <= 0 && child.isAlive()) {
+      Exec.Result r = Podman.run(PODMAN, "inspect", "--format", "{{.State.Pid}}", containerId);
+      if (r.ok() && r.stdout().strip().matches("[0-9]+")) {
+        containerPid = Long.parseLong(r.stdout().strip());
+      }
+    }
+    return containerPid > 0 ? containerPid : -1;
   }
 
   /**

@@ -115,6 +115,11 @@ public final class KubeStore implements ClusterStore {
 
   @Override
   public List<String> daemonArgs(LabNode node) {
+    if (spec.fromImage()) {
+      // The node's ConfigMap folder is mounted at /etc/kube-flannel, where the daemon reads
+      // net-conf.json by default, as in the DaemonSet (LabCluster).
+      return List.of("--kube-subnet-mgr", "--kube-api-url", apiUrl());
+    }
     return List.of("--kube-subnet-mgr", "--kube-api-url", apiUrl(),
         "--net-config-path", netConf.toString());
   }

@@ -50,6 +50,11 @@ public final class Lab implements Callable<Integer> {
   @Option(names = "--pods-per-node", defaultValue = "2", description = "pods per node (default ${DEFAULT-VALUE})")
   int podsPerNode;
 
+  @Option(names = "--image", paramLabel = "REF",
+      description = "run every node's flanneld from this container image (ID or name in podman's local storage)"
+          + " as kube-flannel's DaemonSet runs it; scripts/lab.sh --image builds and names it")
+  String image;
+
   /** Entry point. */
   public static void main(String[] args) {
     System.exit(new CommandLine(new Lab()).execute(args));
@@ -58,7 +63,7 @@ public final class Lab implements Callable<Integer> {
   @Override
   public Integer call() {
     PrintStream out = System.out;
-    List<String> missing = LabPrerequisites.missing(cniPath, store);
+    List<String> missing = LabPrerequisites.missing(cniPath, store, image != null);
     if (!missing.isEmpty()) {
       System.err.println("lab: missing prerequisites: " + String.join(", ", missing)
           + " (run scripts/install-deps.sh as root)");
@@ -66,8 +71,9 @@ public final class Lab implements Callable<Integer> {
     }
     LabSpec spec = new LabSpec(NAME, nodes, podsPerNode, backend, store, "10.244.0.0/16",
         flanneld.toAbsolutePath(), cniPath, System.getProperty("java.class.path"),
-        LabSpec.STATE_DIR, List.of());
-    out.printf("lab: %d node(s), backend %s, store %s%n", nodes, backend, store);
+        LabSpec.STATE_DIR, List.of(), image);
+    out.printf("lab: %d node(s), backend %s, store %s%s%n", nodes, backend, store,
+        image == null ? "" : ", flanneld from image " + image);
     LabCluster[] holder = new LabCluster[1];
     boolean[] finished = new boolean[1];
     Thread hook = new Thread(() -> {
@@ -115,7 +121,7 @@ public final class Lab implements Callable<Integer> {
         out.println("kept: state in " + lab.stateFile() + ", logs in " + lab.workDir());
         out.println("try:  ip netns exec " + spec.podNetns(1, 1) + " ping "
             + lab.pods().get(lab.pods().size() - 1).ip());
-        out.println("stop: sudo scripts/lab.sh down");
+        out.println("stop: scripts/lab.sh down");
       }
       return matrix.allReachable() ? 0 : 1;
     } catch (LabException e) {

@@ -1,5 +1,6 @@
 package io.jflannel.lab;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Files;
@@ -24,6 +25,14 @@ public final class LabCluster implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(LabCluster.class);
   /** How long a daemon may take to write subnet.env (JVM start on a busy 2-core machine). */
   public static final Duration DAEMON_START = Duration.ofSeconds(90);
+  /** Where kubelet shows a pod the kube-flannel ConfigMap (the DaemonSet's mount path). */
+  public static final String CONFIG_MAP_DIR = "/etc/kube-flannel";
+  /** The node's CNI config folder, which the container runtime reads. */
+  public static final String CNI_CONF_DIR = "/etc/cni/net.d";
+  /** The conflist the install-cni step writes there. */
+  public static final String CNI_CONFLIST = "10-flannel.conflist";
+  /** The capabilities kube-flannel's DaemonSet adds to the flanneld container. */
+  public static final List<String> CAPABILITIES = List.of("NET_ADMIN", "NET_RAW");
 
   private final LabSpec spec;
   private final Path workDir;
@@ -73,7 +82,12 @@ public final class LabCluster implements AutoCloseable {
     for (String line : LabJanitor.clean(spec.stateDir(), spec.name())) {
       progress.println("cleanup of an earlier lab: " + line);
     }
-    if (!Files.isExecutable(spec.flanneld())) {
+    if (spec.fromImage()) {
+      if (!Podman.imageExists(spec.image())) {
+        throw new LabException("image " + spec.image()
+            + " is not in podman's local storage; build it with: scripts/image.sh");
+      }
+    } else if (!Files.isExecutable(spec.flanneld())) {
       throw new LabException("flanneld launcher " + spec.flanneld()
           + " is missing or not executable; build with: mvn -B -q install -DskipTests");
     }
@@ -126,16 +140,90 @@ public final class LabCluster implements AutoCloseable {
     }
     LabNode node = underlay.addNode(index, dir);
     store.nodeJoining(node);
-    List<String> cmd = new ArrayList<>(Exec.inNetns(node.netns(), spec.flanneld().toString()));
-    cmd.addAll(store.daemonArgs(node));
-    cmd.addAll(List.of("--subnet-file", node.subnetFile().toString(), "--ip-masq",
-        "--healthz-port", "0", "--iface", Underlay.NODE_IFACE));
-    cmd.addAll(spec.extraDaemonArgs());
-    Member m = new Member(node, new FlanneldProcess(node, cmd, store.daemonEnv(node), state));
+    installNodeFiles(node);
+    FlanneldProcess daemon;
+    if (spec.fromImage()) {
+      List<String> args = new ArrayList<>(store.daemonArgs(node));
+      args.addAll(List.of("--ip-masq", "--healthz-port", "0", "--iface", Underlay.NODE_IFACE));
+      args.addAll(spec.extraDaemonArgs());
+      Path cidFile = dir.resolve("flanneld.cid");
+      daemon = new FlanneldProcess(node, Podman.command(daemonContainer(node, cidFile, args)),
+          Podman.env(), state, cidFile);
+    } else {
+      List<String> cmd = new ArrayList<>(Exec.inNetns(node.netns(), spec.flanneld().toString()));
+      cmd.addAll(store.daemonArgs(node));
+      cmd.addAll(List.of("--subnet-file", node.subnetFile().toString(), "--ip-masq",
+          "--healthz-port", "0", "--iface", Underlay.NODE_IFACE));
+      cmd.addAll(spec.extraDaemonArgs());
+      daemon = new FlanneldProcess(node, cmd, store.daemonEnv(node), state);
+    }
+    Member m = new Member(node, daemon);
     synchronized (members) {
       members.put(index, m);
     }
     return m;
+  }
+
+  /**
+   * The node's own files, as kube-flannel's DaemonSet finds and leaves them on a node: the
+   * ConfigMap's keys in {@value #CONFIG_MAP_DIR} (kubelet's view of the configMap volume),
+   * {@code /run/flannel} and {@code /run/xtables.lock} (hostPath volumes), and the conflist
+   * in the CNI config folder, put there by the install-cni step: from the image, that step
+   * itself ({@code /opt/bin/install-conf} in a container, as the DaemonSet's init container
+   * runs it); otherwise a plain copy standing in for it.
+   */
+  private void installNodeFiles(LabNode node) {
+    try {
+      Path cfg = Files.createDirectories(node.hostPath(CONFIG_MAP_DIR));
+      Files.writeString(cfg.resolve("cni-conf.json"), FlannelCniDelegate.KUBE_FLANNEL_CNI_CONF);
+      Files.writeString(cfg.resolve("net-conf.json"), spec.netConfJson() + "\n");
+      Files.createDirectories(node.hostPath("/run/flannel"));
+      Path lock = node.hostPath("/run/xtables.lock");
+      if (!Files.exists(lock)) {
+        Files.createFile(lock);
+      }
+      Path netD = Files.createDirectories(node.hostPath(CNI_CONF_DIR));
+      if (!spec.fromImage()) {
+        Files.copy(cfg.resolve("cni-conf.json"), netD.resolve(CNI_CONFLIST),
+            java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+        return;
+      }
+    } catch (IOException e) {
+      throw new LabException("cannot lay out the files of node " + node.name() + ": " + e.getMessage(), e);
+    }
+    List<String> installCni = new ArrayList<>(List.of("run", "--rm", "--pull", "never",
+        "--network", "ns:/run/netns/" + node.netns(),
+        "--volume", node.hostPath(CNI_CONF_DIR) + ":" + CNI_CONF_DIR,
+        "--volume", node.hostPath(CONFIG_MAP_DIR) + ":" + CONFIG_MAP_DIR + ":ro",
+        "--entrypoint", "/opt/bin/install-conf", spec.image(),
+        CONFIG_MAP_DIR + "/cni-conf.json", CNI_CONF_DIR + "/" + CNI_CONFLIST));
+    Exec.Result r = Podman.run(Duration.ofSeconds(120), installCni.toArray(String[]::new));
+    if (!r.ok()) {
+      throw new LabException("the install-cni step on " + node.name() + " failed (exit " + r.exit()
+          + "): podman " + String.join(" ", installCni) + "\n" + r.stdout() + r.stderr());
+    }
+  }
+
+  /**
+   * {@code podman run} of the node's flanneld from the image as the DaemonSet runs it: in the
+   * node's network namespace (hostNetwork), with the capabilities the manifest adds, the node's
+   * {@code /run/flannel}, ConfigMap folder (read-only) and {@code /run/xtables.lock} mounted at
+   * the DaemonSet's mount paths, and the store's environment.
+   */
+  private List<String> daemonContainer(LabNode node, Path cidFile, List<String> args) {
+    List<String> cmd = new ArrayList<>(List.of("run", "--rm", "--pull", "never", "--cidfile",
+        cidFile.toString(), "--network", "ns:/run/netns/" + node.netns()));
+    for (String cap : CAPABILITIES) {
+      cmd.addAll(List.of("--cap-add", cap));
+    }
+    cmd.addAll(List.of(
+        "--volume", node.hostPath("/run/flannel") + ":/run/flannel",
+        "--volume", node.hostPath(CONFIG_MAP_DIR) + ":" + CONFIG_MAP_DIR + ":ro",
+        "--volume", node.hostPath("/run/xtables.lock") + ":/run/xtables.lock"));
+    store.daemonEnv(node).forEach((k, v) -> cmd.addAll(List.of("--env", k + "=" + v)));
+    cmd.add(spec.image());
+    cmd.addAll(args);
+    return cmd;
   }
 
   private void startAndWait(Member m, Object previousSubnetFile) {
@@ -166,11 +254,24 @@ public final class LabCluster implements AutoCloseable {
     return -1;
   }
 
+  /**
+   * Attaches the node's pods as the container runtime would: with the conflist in the node's
+   * CNI config folder, whose flannel entry reads the subnet.env the daemon wrote on the node.
+   */
   private void attachPods(Member m) {
+    Path conflistFile = m.node.hostPath(CNI_CONF_DIR + "/" + CNI_CONFLIST);
+    JsonNode conflist;
+    SubnetEnv env;
+    try {
+      conflist = FlannelCniDelegate.parse(Files.readString(conflistFile), conflistFile.toString());
+    } catch (IOException e) {
+      throw new LabException("no CNI config on " + m.node.name() + ": " + e.getMessage(), e);
+    }
+    env = SubnetEnv.read(m.node.hostPath(FlannelCniDelegate.subnetFile(conflist)));
     for (int p = 1; p <= spec.podsPerNode(); p++) {
       String ns = spec.podNetns(m.node.index(), p);
       underlay.addNamespace(ns);
-      m.pods.add(cni.attach(m.node, m.node.name() + "-p" + p, ns, m.env));
+      m.pods.add(cni.attach(m.node, m.node.name() + "-p" + p, ns, env, conflist));
     }
   }
 

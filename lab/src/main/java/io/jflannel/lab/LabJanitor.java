@@ -34,6 +34,14 @@ public final class LabJanitor {
     String workDir = null;
     var snapshot = LabState.load(file);
     if (snapshot.isPresent()) {
+      // Containers first: their daemons are the lab's, and podman removes them by ID only.
+      List<String> containers = snapshot.get().containers() == null ? List.of() : snapshot.get().containers();
+      for (String id : containers) {
+        Exec.Result r = Podman.run(Duration.ofSeconds(60), "rm", "--force", "--ignore", "--time", "5", id);
+        if (r.ok() && !r.stdout().isBlank()) {
+          done.add("removed container " + id.substring(0, Math.min(12, id.length())));
+        }
+      }
       for (TrackedProcess p : snapshot.get().processes()) {
         if (p.alive()) {
           p.stop(Duration.ofSeconds(5));

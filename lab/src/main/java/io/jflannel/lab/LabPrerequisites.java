@@ -29,7 +29,15 @@ public final class LabPrerequisites {
 
   /** Missing prerequisites for running labs with {@code cniPath} ({@code store} may be null). */
   public static List<String> missing(Path cniPath, LabStoreKind store) {
+    return missing(cniPath, store, false);
+  }
+
+  /** As {@link #missing(Path, LabStoreKind)}, with podman when the daemons run from the image. */
+  public static List<String> missing(Path cniPath, LabStoreKind store, boolean image) {
     List<String> out = new ArrayList<>();
+    if (image && !Exec.onPath("podman")) {
+      out.add("command 'podman' (the daemons run from the image)");
+    }
     if (!isRoot()) {
       out.add("root (the lab creates network namespaces)");
     }

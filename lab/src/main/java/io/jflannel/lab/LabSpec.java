@@ -19,10 +19,12 @@ import java.util.regex.Pattern;
  * @param javaClasspath class path of the lab code (for the kube API mock process)
  * @param stateDir where state files live
  * @param extraDaemonArgs more flanneld arguments for every node
+ * @param image the container image every node's flanneld runs from (an image ID or name in
+ *     podman's local storage; docs/image.md), or null to run {@code flanneld} directly
  */
 public record LabSpec(String name, int nodes, int podsPerNode, LabBackend backend,
     LabStoreKind store, String network, Path flanneld, Path cniPath, String javaClasspath,
-    Path stateDir, List<String> extraDaemonArgs) {
+    Path stateDir, List<String> extraDaemonArgs, String image) {
 
   /** Default state directory. */
   public static final Path STATE_DIR = Path.of("/run/jflannel-lab");
@@ -40,6 +42,17 @@ public record LabSpec(String name, int nodes, int podsPerNode, LabBackend backen
       throw new IllegalArgumentException("pods per node " + podsPerNode + " is out of range 0..50");
     }
     extraDaemonArgs = List.copyOf(extraDaemonArgs);
+    if (image != null && image.isBlank()) {
+      throw new IllegalArgumentException("the lab's image must be an image ID or name, not blank");
+    }
+  }
+
+  /** A spec whose daemons run {@code flanneld} directly, not from an image. */
+  public LabSpec(String name, int nodes, int podsPerNode, LabBackend backend, LabStoreKind store,
+      String network, Path flanneld, Path cniPath, String javaClasspath, Path stateDir,
+      List<String> extraDaemonArgs) {
+    this(name, nodes, podsPerNode, backend, store, network, flanneld, cniPath, javaClasspath,
+        stateDir, extraDaemonArgs, null);
   }
 
   /** A spec with the lab's defaults for everything but the given choices. */
@@ -52,13 +65,24 @@ public record LabSpec(String name, int nodes, int podsPerNode, LabBackend backen
   /** Same spec with another state directory. */
   public LabSpec withStateDir(Path dir) {
     return new LabSpec(name, nodes, podsPerNode, backend, store, network, flanneld, cniPath,
-        javaClasspath, dir, extraDaemonArgs);
+        javaClasspath, dir, extraDaemonArgs, image);
   }
 
   /** Same spec with another number of pods per node. */
   public LabSpec withPodsPerNode(int pods) {
     return new LabSpec(name, nodes, pods, backend, store, network, flanneld, cniPath,
-        javaClasspath, stateDir, extraDaemonArgs);
+        javaClasspath, stateDir, extraDaemonArgs, image);
+  }
+
+  /** Same spec with every node's flanneld run from container image {@code ref}. */
+  public LabSpec withImage(String ref) {
+    return new LabSpec(name, nodes, podsPerNode, backend, store, network, flanneld, cniPath,
+        javaClasspath, stateDir, extraDaemonArgs, ref);
+  }
+
+  /** Whether the daemons run from a container image. */
+  public boolean fromImage() {
+    return image != null;
   }
 
   /** Prefix shared by every namespace of this lab. */

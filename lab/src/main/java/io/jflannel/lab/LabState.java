@@ -16,21 +16,23 @@ import java.util.Set;
 /**
  * What a running lab owns, kept on disk ({@code /run/jflannel-lab/<lab>.json}) so that
  * {@code lab down} and the next run after a crash can remove it: the processes it started,
- * its namespaces and its temporary directory.
+ * the containers (by ID) its daemons run in when they run from the image, its namespaces and
+ * its temporary directory.
  */
 public final class LabState {
   private static final ObjectMapper JSON = new ObjectMapper()
       .enable(SerializationFeature.INDENT_OUTPUT);
 
-  /** The serialized form. */
+  /** The serialized form; {@code containers} is null in files written before it existed. */
   public record Snapshot(String lab, long ownerPid, String workDir, List<TrackedProcess> processes,
-      List<String> namespaces) {}
+      List<String> namespaces, List<String> containers) {}
 
   private final Path file;
   private final String lab;
   private final String workDir;
   private final List<TrackedProcess> processes = new ArrayList<>();
   private final Set<String> namespaces = new LinkedHashSet<>();
+  private final Set<String> containers = new LinkedHashSet<>();
 
   private LabState(Path file, String lab, String workDir) {
     this.file = file;
@@ -74,6 +76,18 @@ public final class LabState {
     save();
   }
 
+  /** Records a container the lab started (by its ID). */
+  public synchronized void addContainer(String id) {
+    containers.add(id);
+    save();
+  }
+
+  /** Forgets a container that was removed. */
+  public synchronized void removeContainer(String id) {
+    containers.remove(id);
+    save();
+  }
+
   /** Records a namespace before it is created. */
   public synchronized void addNamespace(String ns) {
     namespaces.add(ns);
@@ -94,7 +108,7 @@ public final class LabState {
   /** The current contents. */
   public synchronized Snapshot snapshot() {
     return new Snapshot(lab, ProcessHandle.current().pid(), workDir, List.copyOf(processes),
-        List.copyOf(namespaces));
+        List.copyOf(namespaces), List.copyOf(containers));
   }
 
   /** Removes the state file (after a complete teardown). */

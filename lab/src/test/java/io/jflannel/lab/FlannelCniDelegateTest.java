@@ -4,8 +4,17 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.fabric8.kubernetes.api.model.ConfigMap;
+import io.fabric8.kubernetes.api.model.HasMetadata;
+import io.fabric8.kubernetes.client.utils.KubernetesSerialization;
+import java.io.InputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 
 class FlannelCniDelegateTest {
@@ -79,5 +88,49 @@ class FlannelCniDelegateTest {
     assertEquals(1, conf.at("/ipam/ranges").size());
     assertEquals("fc00:0:0:2::/64", conf.at("/ipam/ranges/0/0/subnet").asText());
     assertEquals(1, conf.at("/ipam/routes").size());
+  }
+
+  @Test
+  void theLabsConflistIsTheOneOfKubeFlannelsConfigMap() throws Exception {
+    Path manifest = Path.of(System.getProperty("jflannel.root", "..")).resolve("deploy/kube-flannel.yml");
+    Object parsed;
+    try (InputStream in = Files.newInputStream(manifest)) {
+      parsed = new KubernetesSerialization().unmarshal(in);
+    }
+    ConfigMap cm = ((List<?>) parsed).stream().filter(ConfigMap.class::isInstance).map(ConfigMap.class::cast)
+        .filter(c -> ((HasMetadata) c).getMetadata().getName().equals("kube-flannel-cfg")).findFirst().orElseThrow();
+    ObjectMapper json = new ObjectMapper();
+    assertEquals(json.readTree(cm.getData().get("cni-conf.json")),
+        json.readTree(FlannelCniDelegate.KUBE_FLANNEL_CNI_CONF));
+  }
+
+  @Test
+  void theDelegateBlockOfTheConflistWinsOverTheDefaults() throws Exception {
+    JsonNode conflist = new ObjectMapper().readTree("""
+        {"name": "mynet", "cniVersion": "1.0.0", "plugins": [
+          {"type": "flannel", "delegate": {"ipMasq": true, "mtu": 1400, "isGateway": false, "bridge": "br9"}},
+          {"type": "portmap", "capabilities": {"portMappings": true}}]}
+        """);
+    JsonNode conf = FlannelCniDelegate.render(SubnetEnv.parse(V4, "test"), "/tmp/ipam", conflist);
+    assertEquals("mynet", conf.get("name").asText());
+    assertEquals("1.0.0", conf.get("cniVersion").asText());
+    assertEquals("bridge", conf.get("type").asText());
+    assertTrue(conf.get("ipMasq").asBoolean());
+    assertEquals(1400, conf.get("mtu").asInt());
+    assertFalse(conf.get("isGateway").asBoolean());
+    assertEquals("br9", conf.get("bridge").asText());
+    assertFalse(conf.has("hairpinMode"));
+    assertEquals("10.244.1.0/24", conf.at("/ipam/ranges/0/0/subnet").asText());
+  }
+
+  @Test
+  void thePluginReadsSubnetEnvFromItsEntrysSubnetFileOrTheDefault() throws Exception {
+    ObjectMapper json = new ObjectMapper();
+    assertEquals("/run/flannel/subnet.env",
+        FlannelCniDelegate.subnetFile(json.readTree(FlannelCniDelegate.KUBE_FLANNEL_CNI_CONF)));
+    assertEquals("/var/run/flannel/other.env", FlannelCniDelegate.subnetFile(json.readTree(
+        "{\"name\": \"x\", \"type\": \"flannel\", \"subnetFile\": \"/var/run/flannel/other.env\"}")));
+    assertThrows(LabException.class, () -> FlannelCniDelegate.subnetFile(json.readTree(
+        "{\"name\": \"x\", \"plugins\": [{\"type\": \"bridge\"}]}")));
   }
 }

@@ -20,6 +20,14 @@ class LabCommandTest {
     assertEquals(LabStoreKind.ETCD, lab.store);
     assertFalse(lab.keep);
     assertEquals(Path.of("daemon/target/flanneld"), lab.flanneld);
+    assertEquals(null, lab.image, "daemons run directly unless --image is given");
+  }
+
+  @Test
+  void imageNamesTheImageEveryDaemonRunsFrom() {
+    Lab lab = new Lab();
+    new CommandLine(lab).parseArgs("--image", "4719932c0238");
+    assertEquals("4719932c0238", lab.image);
   }
 
   @Test

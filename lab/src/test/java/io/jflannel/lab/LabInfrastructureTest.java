@@ -140,6 +140,7 @@ class LabInfrastructureTest {
     Underlay u = new Underlay(spec, state);
     u.create();
     LabNode n1 = node(u, 1);
+    Files.createDirectories(n1.subnetFile().getParent());
     Files.writeString(n1.subnetFile(), """
         FLANNEL_NETWORK=10.244.0.0/16
         FLANNEL_SUBNET=10.244.1.1/24

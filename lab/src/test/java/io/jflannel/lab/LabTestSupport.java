@@ -37,6 +37,49 @@ public final class LabTestSupport {
     assumeTrue(false, msg);
   }
 
+  /**
+   * The container image this checkout built (scripts/image.sh, run by {@code mvn -Pimage}):
+   * its ID from {@code target/image/image-id}, once podman has it and its inputs label matches
+   * the checkout's (deploy/image/inputs-digest.sh). Otherwise the test is skipped, or fails
+   * under {@code CI=true}.
+   */
+  public static String requireImage() {
+    Path root = Path.of(System.getProperty("jflannel.root", "..")).toAbsolutePath().normalize();
+    String problem = null;
+    String id = null;
+    Path idFile = root.resolve("target/image/image-id");
+    if (!Exec.onPath("podman")) {
+      problem = "command 'podman' (scripts/install-deps.sh)";
+    } else if (!Files.isRegularFile(idFile)) {
+      problem = "the image of this checkout (" + idFile + "); build it with scripts/image.sh or mvn -Pimage";
+    } else {
+      try {
+        id = Files.readString(idFile).strip();
+      } catch (java.io.IOException e) {
+        throw new java.io.UncheckedIOException(e);
+      }
+      Exec.Result label = Podman.run(java.time.Duration.ofSeconds(60), "image", "inspect", "--format",
+          "{{index .Labels \"io.jflannel.inputs\"}}", id);
+      Exec.Result digest = Exec.run(List.of(root.resolve("deploy/image/inputs-digest.sh").toString(),
+          root.toString()), null, java.util.Map.of(), java.time.Duration.ofSeconds(120));
+      if (!label.ok()) {
+        problem = "image " + id + " in podman's storage; build it with scripts/image.sh";
+      } else if (!digest.ok() || !label.stdout().strip().equals(digest.stdout().strip())) {
+        problem = "image " + id + " built from this checkout's daemon and image files (it was built from"
+            + " others); rebuild it with scripts/image.sh --no-build";
+      }
+    }
+    if (problem == null) {
+      return id;
+    }
+    String msg = "missing prerequisite: " + problem;
+    if (strict()) {
+      fail(msg + " (CI=true: a missing prerequisite is a failure)");
+    }
+    assumeTrue(false, msg);
+    return null;
+  }
+
   /** A fresh, unique lab name for tests: {@code jfl-e2e-<tag>-<4 hex>}. */
   public static String uniqueName(String tag) {
     return "jfl-e2e-" + tag + "-" + Integer.toHexString(0x1000 + ThreadLocalRandom.current().nextInt(0xf000));

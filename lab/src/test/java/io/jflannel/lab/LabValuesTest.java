@@ -38,6 +38,43 @@ class LabValuesTest {
   }
 
   @Test
+  void anImageStaysWithTheSpecThroughItsVariants() {
+    LabSpec s = spec("jfl-lab", 3);
+    assertFalse(s.fromImage());
+    LabSpec i = s.withImage("localhost/jflannel:dev").withStateDir(Path.of("/tmp/s")).withPodsPerNode(1);
+    assertTrue(i.fromImage());
+    assertEquals("localhost/jflannel:dev", i.image());
+    assertThrows(IllegalArgumentException.class, () -> s.withImage(" "));
+  }
+
+  @Test
+  void aNodesFilesSitUnderItsDirectoryAtTheirPathsOnANode() {
+    LabNode n = new LabNode(2, "jfl-lab-n2", "192.0.2.2", Path.of("/tmp/lab/n2"));
+    assertEquals(Path.of("/tmp/lab/n2/run/flannel/subnet.env"), n.subnetFile());
+    assertEquals(Path.of("/tmp/lab/n2/etc/cni/net.d"), n.hostPath("/etc/cni/net.d"));
+    assertThrows(IllegalArgumentException.class, () -> n.hostPath("etc/cni"));
+  }
+
+  @Test
+  void stateRecordsTheContainersOfTheLabsDaemons() throws Exception {
+    Path dir = java.nio.file.Files.createTempDirectory("jfl-state-");
+    try {
+      LabState state = LabState.create(dir, "jfl-x", dir);
+      state.addContainer("80bcd1ad6be3");
+      state.addContainer("6afedd9090fb");
+      state.removeContainer("80bcd1ad6be3");
+      assertEquals(List.of("6afedd9090fb"), LabState.load(state.file()).orElseThrow().containers());
+      // A state file from before containers were recorded still loads.
+      java.nio.file.Files.writeString(state.file(),
+          "{\"lab\":\"jfl-x\",\"ownerPid\":1,\"workDir\":\"/tmp/x\",\"processes\":[],\"namespaces\":[]}");
+      assertEquals(null, LabState.load(state.file()).orElseThrow().containers());
+      state.delete();
+    } finally {
+      java.nio.file.Files.deleteIfExists(dir);
+    }
+  }
+
+  @Test
   void podCidrIsTheIndexthSlash24() {
     assertEquals("10.244.1.0/24", KubeStore.podCidr("10.244.0.0/16", 1));
     assertEquals("10.244.17.0/24", KubeStore.podCidr("10.244.0.0/16", 17));

@@ -19,7 +19,7 @@ public final class Prerequisites {
 
   /** Requires uid 0 (network namespaces, netlink writes). */
   public static void requireRoot() {
-    require(isRoot(), "this test needs root (uid 0) to create network namespaces; run it as root, e.g. sudo scripts/test.sh");
+    require(isRoot(), "this test needs root (uid 0) to create network namespaces; run it as root, e.g. scripts/test.sh in a root shell");
   }
 
   /** Requires an executable on PATH (or /sbin, /usr/sbin). */
