@@ -66,6 +66,22 @@ public interface SubnetManager extends AutoCloseable {
     return 0;
   }
 
+  /**
+   * How many listings of the peers failed since the store started: an etcd re-list, a Node
+   * list after a lost watch (see {@link ListingHealth}).
+   */
+  default long peerListFailures() {
+    return 0;
+  }
+
+  /**
+   * Why the peers may be out of date: the latest listing failed and none has succeeded since
+   * (one line naming what failed). Empty while the view is current.
+   */
+  default Optional<String> peerListProblem() {
+    return Optional.empty();
+  }
+
   /** Called once the network is programmed (kube: NodeNetworkUnavailable=False). */
   default void markNetworkReady() throws SubnetException {}
 

@@ -78,6 +78,8 @@ public final class Daemon implements AutoCloseable {
    * @throws FatalException naming what failed, for one line on stderr and exit status 1
    */
   public void start() throws FatalException {
+    // Before anything else, so a second flanneld on this node stops here (decision 0970).
+    resources.push(NodeLock.acquire(NodeLock.pathFor(options.subnetFile())));
     try {
       HealthServer.startIfEnabled(options.health(), readiness, metrics::scrape).ifPresent(resources::push);
     } catch (IllegalStateException e) {
