@@ -101,6 +101,8 @@ public final class Daemon implements AutoCloseable {
     StoreFactory.Store opened = store.join(resources);
     SubnetManager subnets = opened.subnets();
     metrics.malformedPeers(subnets::malformedPeers);
+    metrics.storeListing(subnets::peerListFailures, () -> subnets.peerListProblem().isEmpty());
+    readiness.requirePeerListing(subnets::peerListProblem);
     NetworkConfig config = opened.config();
     LOG.info("network config: Network={} IPv6Network={} backend={}", config.network(),
         config.ipv6Network(), config.backend().type());
@@ -135,7 +137,7 @@ public final class Daemon implements AutoCloseable {
     readiness.markReady();
 
     net.start();
-    PeerSync sync = new PeerSync(net, passObserver, own -> stop(0));
+    PeerSync sync = new PeerSync(net, passObserver, own -> stop(0), this::fail);
     resources.push(sync);
     try {
       resources.push(subnets.watchPeers(sync));
@@ -152,11 +154,18 @@ public final class Daemon implements AutoCloseable {
     LOG.info("flanneld is ready: subnet.env written to {}", options.subnetFile());
   }
 
-  /** Blocks until the daemon should stop; returns the exit status. */
-  public int awaitExit() throws InterruptedException {
+  /**
+   * Blocks until the daemon should stop; returns the exit status.
+   *
+   * @throws FatalException when it stops because of {@link #fail}, with the line to print
+   */
+  public int awaitExit() throws InterruptedException, FatalException {
     try {
       return exit.get();
     } catch (ExecutionException e) {
+      if (e.getCause() instanceof FatalException f) {
+        throw f;
+      }
       return 1;
     }
   }
@@ -164,6 +173,15 @@ public final class Daemon implements AutoCloseable {
   /** Asks the run loop to end with {@code status}. */
   public void stop(int status) {
     exit.complete(status);
+  }
+
+  /**
+   * Asks the run loop to end with status 1 and {@code reason} as the one {@code flanneld: }
+   * line: the store found our own state taken over after start-up (our pod CIDR changed, our
+   * lease keeps being overwritten), and a restart is what resolves it.
+   */
+  public void fail(String reason) {
+    exit.completeExceptionally(new FatalException(reason));
   }
 
   private static Netlink openNetlink() throws FatalException {
