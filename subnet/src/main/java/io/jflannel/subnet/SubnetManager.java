@@ -2,6 +2,7 @@ package io.jflannel.subnet;
 
 import java.net.InetAddress;
 import java.time.Instant;
+import java.util.Map;
 import java.util.Optional;
 
 /**
@@ -56,6 +57,19 @@ public interface SubnetManager extends AutoCloseable {
    */
   default Optional<LeaseAttrs> previousOwnAttrs() {
     return Optional.empty();
+  }
+
+  /**
+   * What every current peer advertises, by holder (kube: the Node name), from a complete
+   * listing of the store. A backend checks it before adopting anything from
+   * {@link #previousOwnAttrs()}: a restored VTEP MAC another node already uses would cut this
+   * node off (decision 0975). kube waits for the node informer's first list; empty where the
+   * store does not offer it (etcd keeps no previous attributes to check).
+   *
+   * @throws SubnetException when the listing fails
+   */
+  default Map<String, LeaseAttrs> currentPeers() throws SubnetException {
+    return Map.of();
   }
 
   /**
