@@ -256,4 +256,41 @@ class RunningDaemonIT {
     }
     assertFalse(log("relist").contains("Exception"), "no stack trace:\n" + log("relist"));
   }
+
+  /**
+   * Item 9: our lease value overwritten by another writer is put back; a writer that keeps
+   * overwriting it makes the daemon exit 1 with one line instead of fighting over the subnet.
+   */
+  @Test
+  void ourLeaseOverwrittenIsRestoredAndAWriterThatKeepsAtItStopsTheDaemon() throws Exception {
+    String prefix = "/jfl-own";
+    config(prefix);
+    Process p = daemon("own", prefix, dir.resolve("own/subnet.env"));
+    try {
+      awaitReady(p, "own");
+      List<String> kv = etcd.getPrefix(prefix + "/subnets/").lines().filter(l -> !l.isBlank()).toList();
+      assertEquals(2, kv.size(), kv.toString());
+      String key = kv.get(0);
+      String ours = kv.get(1);
+      String foreign = "{\"PublicIP\":\"192.0.2.66\",\"PublicIPv6\":null,\"BackendType\":\"vxlan\","
+          + "\"BackendData\":{\"VNI\":1,\"VtepMAC\":\"2a:00:00:00:00:66\"}}";
+      for (int i = 1; i <= 3; i++) {
+        etcd.put(key, foreign);
+        await("our value back (" + i + ")", p, "own", () -> etcd.getPrefix(key).contains(ours));
+      }
+      assertTrue(log("own").contains("(our lease) was overwritten by another writer"), log("own"));
+      etcd.put(key, foreign);
+      assertTrue(p.waitFor(60, TimeUnit.SECONDS), "still running:\n" + log("own"));
+      assertEquals(1, p.exitValue(), log("own"));
+      List<String> fatal = log("own").lines().filter(l -> l.startsWith("flanneld: ")).toList();
+      assertEquals(1, fatal.size(), log("own"));
+      assertTrue(fatal.get(0).startsWith("flanneld: our lease " + key + " keeps being overwritten by another writer"),
+          fatal.get(0));
+      assertTrue(etcd.getPrefix(key).contains(foreign), "the last write is left alone");
+    } finally {
+      if (p.isAlive()) {
+        stop(p);
+      }
+    }
+  }
 }
