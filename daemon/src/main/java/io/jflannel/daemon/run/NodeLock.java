@@ -11,6 +11,8 @@ import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.PosixFilePermissions;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The one-flanneld-per-node lock: an OS file lock on {@value #FILE_NAME} next to subnet.env
@@ -24,6 +26,7 @@ import java.nio.file.attribute.PosixFilePermissions;
  * process lock a fresh file while a second still waits on the old one.
  */
 final class NodeLock implements AutoCloseable {
+  private static final Logger LOG = LoggerFactory.getLogger(NodeLock.class);
   static final String FILE_NAME = "flanneld.lock";
 
   private final Path path;
@@ -45,11 +48,17 @@ final class NodeLock implements AutoCloseable {
   /**
    * Takes the lock and writes our PID into the file.
    *
-   * @throws FatalException naming the holder's PID when another process holds it, or naming the
-   *     file when it cannot be created or locked
+   * <p>Only another holder stops the daemon. A lock file that cannot be created or locked (a
+   * read-only or full file system, a planted symlink) is logged and the daemon runs without the
+   * lock: what it can report then, the write of subnet.env in the same directory reports better
+   * ("cannot write /run/flannel/subnet.env: ..."). A PID that cannot be written (a full disk)
+   * leaves the lock held; a second daemon then names the holder "pid unknown".
+   *
+   * @throws FatalException naming the holder's PID when another process holds the lock
    */
   static NodeLock acquire(Path file) throws FatalException {
     FileChannel ch = null;
+    FileLock l;
     try {
       Path dir = file.getParent();
       if (!Files.isDirectory(dir)) {
@@ -59,7 +68,6 @@ final class NodeLock implements AutoCloseable {
       // Never through a symlink: a root daemon truncating whatever a planted link points at.
       ch = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.READ, StandardOpenOption.WRITE,
           LinkOption.NOFOLLOW_LINKS);
-      FileLock l;
       try {
         l = ch.tryLock();
       } catch (OverlappingFileLockException e) {
@@ -70,22 +78,31 @@ final class NodeLock implements AutoCloseable {
         ch.close();
         throw new FatalException("another flanneld (pid " + holder + ") is running on this node (lock " + file + ")");
       }
+    } catch (IOException e) {
+      closeQuietly(ch);
+      LOG.warn("cannot take the node lock {}: {}; running without it", file, e.toString());
+      return new NodeLock(file, null, null);
+    }
+    try {
       ch.truncate(0);
       ByteBuffer pid = ByteBuffer.wrap((ProcessHandle.current().pid() + "\n").getBytes(StandardCharsets.US_ASCII));
       while (pid.hasRemaining()) {
         ch.write(pid, pid.position());
       }
       ch.force(false);
-      return new NodeLock(file, ch, l);
     } catch (IOException e) {
-      if (ch != null) {
-        try {
-          ch.close();
-        } catch (IOException ignored) {
-          // the failure to lock is the one worth reporting
-        }
+      LOG.warn("holding the node lock {} but cannot write our PID into it: {}", file, e.toString());
+    }
+    return new NodeLock(file, ch, l);
+  }
+
+  private static void closeQuietly(FileChannel ch) {
+    if (ch != null) {
+      try {
+        ch.close();
+      } catch (IOException ignored) {
+        // the failure to lock is the one worth reporting
       }
-      throw new FatalException("cannot take the node lock " + file + ": " + e, e);
     }
   }
 
@@ -115,9 +132,17 @@ final class NodeLock implements AutoCloseable {
     return path;
   }
 
+  /** Whether the lock is held (false when it could not be taken for another reason than a holder). */
+  boolean held() {
+    return lock != null;
+  }
+
   /** Releases the lock (the file stays, see the class comment). */
   @Override
   public void close() throws IOException {
+    if (lock == null) {
+      return;
+    }
     try {
       lock.release();
     } finally {
