@@ -7,6 +7,7 @@ import io.jflannel.subnet.PeerListener;
 import io.jflannel.subnet.NetworkConfig;
 import io.jflannel.subnet.SubnetException;
 import io.jflannel.subnet.SubnetManager;
+import java.util.Map;
 import java.util.Optional;
 
 /**
@@ -18,6 +19,7 @@ public final class InMemorySubnetManager implements SubnetManager {
   private final IpNet subnet;
   private final LeaseAttrs previous;
   private volatile LeaseAttrs published;
+  private volatile Map<String, LeaseAttrs> peers = Map.of();
 
   /**
    * @param config   the network config
@@ -60,6 +62,16 @@ public final class InMemorySubnetManager implements SubnetManager {
   @Override
   public Watch watchPeers(PeerListener listener) {
     return () -> { };
+  }
+
+  /** What {@link #currentPeers()} reports: the peers' advertised attributes by holder. */
+  public void advertisedPeers(Map<String, LeaseAttrs> peers) {
+    this.peers = Map.copyOf(peers);
+  }
+
+  @Override
+  public Map<String, LeaseAttrs> currentPeers() {
+    return peers;
   }
 
   @Override

@@ -10,6 +10,7 @@ import io.jflannel.daemon.runtime.ClassPathStore;
 import java.util.Arrays;
 import org.slf4j.LoggerFactory;
 import sun.misc.Signal;
+import sun.misc.SignalHandler;
 
 /**
  * The {@code flanneld} entry point: parses flags and environment, then runs the daemon.
@@ -45,6 +46,10 @@ public final class Flanneld {
     // Handle the signals ourselves: a JVM shutdown hook would exit 143, flanneld exits 0.
     Signal.handle(new Signal("TERM"), s -> daemon.stop(0));
     Signal.handle(new Signal("INT"), s -> daemon.stop(0));
+    // Upstream ignores SIGUSR1 and SIGUSR2. The JVM would end with status 138 on SIGUSR1 and
+    // crash in its thread-suspension handler on SIGUSR2 (decision 0972).
+    Signal.handle(new Signal("USR1"), SignalHandler.SIG_IGN);
+    Signal.handle(new Signal("USR2"), SignalHandler.SIG_IGN);
     try {
       daemon.start();
       return daemon.awaitExit();

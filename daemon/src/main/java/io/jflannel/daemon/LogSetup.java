@@ -48,6 +48,20 @@ public final class LogSetup extends ContextAwareBase implements Configurator {
     ch.qos.logback.classic.Logger root = ctx.getLogger(Logger.ROOT_LOGGER_NAME);
     root.setLevel(Level.INFO);
     root.addAppender(stderr);
+    QUIETER.forEach((name, level) -> ctx.getLogger(name).setLevel(level));
     return ExecutionStatus.DO_NOT_INVOKE_NEXT_IF_ANY;
   }
+
+  /**
+   * fabric8 loggers raised above INFO (decision 0974). An abruptly closed node watch made the
+   * WebSocket wrapper print two WARN lines and a stack trace (it echoes the peer's 1006 close
+   * code, which the JDK refuses to send); the informer's reflector repeated every list failure
+   * with its stack trace; the watch manager adds one after ten reconnects. The watch reconnects
+   * by itself, and jflannel's own lines say what matters: one line when a lost watch comes back,
+   * one ERROR per failed list.
+   */
+  static final java.util.Map<String, Level> QUIETER = java.util.Map.of(
+      "io.fabric8.kubernetes.client.jdkhttp.JdkWebSocketImpl", Level.ERROR,
+      "io.fabric8.kubernetes.client.informers.impl.cache.Reflector", Level.ERROR,
+      "io.fabric8.kubernetes.client.dsl.internal.AbstractWatchManager", Level.WARN);
 }

@@ -15,4 +15,12 @@ public interface PeerListener {
    * with status 0 (upstream behaviour).
    */
   default void ownLeaseLost(Lease lease) {}
+
+  /**
+   * The store found this node's own state taken over in a way the daemon must not run through
+   * (our pod CIDR changed; our lease or annotations keep being overwritten by another writer).
+   * The daemon exits 1 with {@code reason} as its one {@code flanneld: } line, so the node's
+   * supervisor (the DaemonSet) starts it again on the state the store has now.
+   */
+  default void ownStateFailed(String reason) {}
 }

@@ -3,6 +3,7 @@ package io.jflannel.subnet;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
+import java.nio.charset.CharacterCodingException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;
@@ -28,6 +29,8 @@ import java.util.Set;
 public final class SubnetFile {
   private static final Set<PosixFilePermission> MODE_0644 = PosixFilePermissions.fromString("rw-r--r--");
   private static final Set<PosixFilePermission> MODE_0755 = PosixFilePermissions.fromString("rwxr-xr-x");
+  /** A subnet.env is a few hundred bytes; anything much larger is not one. */
+  static final int MAX_BYTES = 64 * 1024;
 
   /** A test seam: runs after the temporary file is complete and before the rename. */
   interface BeforeRename {
@@ -120,20 +123,23 @@ public final class SubnetFile {
   }
 
   /**
-   * Reads the previous content.
+   * Reads the previous content. The file may be anything an operator or an intruder left at
+   * the path (a symlink to another file, a device), so no message ever quotes what it holds:
+   * errors name the file, the line and the variable only.
    *
    * @return empty when the file does not exist ("no previous")
    * @throws IOException naming the file and line when it is malformed or unreadable
    */
   public Optional<SubnetEnv> read() throws IOException {
-    List<String> lines;
+    String text;
     try {
-      lines = Files.readAllLines(path, StandardCharsets.UTF_8);
+      text = readText();
     } catch (NoSuchFileException e) {
       return Optional.empty();
     } catch (IOException e) {
       throw new IOException("cannot read " + path + ": " + describe(e), e);
     }
+    List<String> lines = text.lines().toList();
     IpNet network = null;
     IpNet subnet = null;
     IpNet network6 = null;
@@ -148,7 +154,7 @@ public final class SubnetFile {
       }
       int eq = line.indexOf('=');
       if (eq <= 0) {
-        throw new IOException(where + ": expected KEY=VALUE, got \"" + line + "\"");
+        throw new IOException(where + ": expected KEY=VALUE");
       }
       String key = line.substring(0, eq).strip();
       String value = unquote(line.substring(eq + 1).strip());
@@ -165,15 +171,44 @@ public final class SubnetFile {
     return Optional.of(new SubnetEnv(network, subnet, network6, subnet6, mtu, masq));
   }
 
+  /**
+   * The file as UTF-8 text, refusing what cannot be a subnet.env: not a regular file (a
+   * directory, a device such as /dev/zero behind a symlink), larger than {@value #MAX_BYTES}
+   * bytes, or not UTF-8.
+   */
+  private String readText() throws IOException {
+    if (!Files.exists(path)) {
+      throw new NoSuchFileException(path.toString());
+    }
+    if (!Files.isRegularFile(path)) {
+      throw new IOException("not a regular file"); // checked before opening: a FIFO would block
+    }
+    try (FileChannel ch = FileChannel.open(path, StandardOpenOption.READ)) {
+      ByteBuffer buf = ByteBuffer.allocate(MAX_BYTES + 1);
+      while (buf.hasRemaining() && ch.read(buf) >= 0) {
+        // until the end of the file or one byte past the limit
+      }
+      if (!buf.hasRemaining()) {
+        throw new IOException("larger than " + MAX_BYTES + " bytes");
+      }
+      buf.flip();
+      try {
+        return StandardCharsets.UTF_8.newDecoder().decode(buf).toString();
+      } catch (CharacterCodingException e) {
+        throw new IOException("not UTF-8 text", e);
+      }
+    }
+  }
+
   private static IpNet cidr(String where, String key, String value, boolean ipv4) throws IOException {
     IpNet net;
     try {
       net = IpNet.parse(value);
     } catch (IllegalArgumentException e) {
-      throw new IOException(where + ": " + key + "=" + value + " is not a CIDR", e);
+      throw new IOException(where + ": " + key + " is not a CIDR", e);
     }
     if (value.indexOf('/') < 0 || net.isIpv4() != ipv4) {
-      throw new IOException(where + ": " + key + "=" + value + " is not an " + (ipv4 ? "IPv4" : "IPv6")
+      throw new IOException(where + ": " + key + " is not an " + (ipv4 ? "IPv4" : "IPv6")
           + " CIDR (ADDRESS/PREFIX)");
     }
     return net;
@@ -188,7 +223,7 @@ public final class SubnetFile {
     } catch (NumberFormatException e) {
       // reported below
     }
-    throw new IOException(where + ": " + key + "=" + value + " is not a non-negative integer");
+    throw new IOException(where + ": " + key + " is not a non-negative integer");
   }
 
   private static boolean bool(String where, String key, String value) throws IOException {
@@ -196,7 +231,7 @@ public final class SubnetFile {
     return switch (value.toLowerCase(Locale.ROOT)) {
       case "true", "1", "t" -> true;
       case "false", "0", "f" -> false;
-      default -> throw new IOException(where + ": " + key + "=" + value + " is not true or false");
+      default -> throw new IOException(where + ": " + key + " is not true or false");
     };
   }
 

@@ -2,6 +2,7 @@ package io.jflannel.subnet;
 
 import java.net.InetAddress;
 import java.time.Instant;
+import java.util.Map;
 import java.util.Optional;
 
 /**
@@ -59,11 +60,40 @@ public interface SubnetManager extends AutoCloseable {
   }
 
   /**
+   * What every current peer advertises, by holder (kube: the Node name), from a complete
+   * listing of the store. A backend checks it before adopting anything from
+   * {@link #previousOwnAttrs()}: a restored VTEP MAC another node already uses would cut this
+   * node off (decision 0975). kube waits for the node informer's first list; empty where the
+   * store does not offer it (etcd keeps no previous attributes to check).
+   *
+   * @throws SubnetException when the listing fails
+   */
+  default Map<String, LeaseAttrs> currentPeers() throws SubnetException {
+    return Map.of();
+  }
+
+  /**
    * How many times peer data in the store was skipped because it did not parse (a malformed
    * annotation, etcd key or value). Each skip is also logged at WARN.
    */
   default long malformedPeers() {
     return 0;
+  }
+
+  /**
+   * How many listings of the peers failed since the store started: an etcd re-list, a Node
+   * list after a lost watch (see {@link ListingHealth}).
+   */
+  default long peerListFailures() {
+    return 0;
+  }
+
+  /**
+   * Why the peers may be out of date: the latest listing failed and none has succeeded since
+   * (one line naming what failed). Empty while the view is current.
+   */
+  default Optional<String> peerListProblem() {
+    return Optional.empty();
   }
 
   /** Called once the network is programmed (kube: NodeNetworkUnavailable=False). */

@@ -1,6 +1,7 @@
 package io.jflannel.subnet;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -139,15 +140,57 @@ class SubnetFileTest {
   }
 
   @Test
-  void malformedFileNamesFileAndLine() throws Exception {
-    assertMalformed("FLANNEL_NETWORK=10.5.0.0/16\ngarbage\n", ":2:", "garbage");
-    assertMalformed("FLANNEL_SUBNET=10.5.52.1\n", ":1:", "FLANNEL_SUBNET=10.5.52.1");
+  void malformedFileNamesFileLineAndVariable() throws Exception {
+    assertMalformed("FLANNEL_NETWORK=10.5.0.0/16\ngarbage\n", ":2:", "KEY=VALUE");
+    assertMalformed("FLANNEL_SUBNET=10.5.52.1\n", ":1:", "FLANNEL_SUBNET", "IPv4 CIDR");
     assertMalformed("FLANNEL_SUBNET=fc00::1/64\n", ":1:", "IPv4");
     assertMalformed("\nFLANNEL_IPV6_SUBNET=10.0.0.1/24\n", ":2:", "IPv6");
-    assertMalformed("FLANNEL_MTU=big\n", ":1:", "FLANNEL_MTU=big");
-    assertMalformed("FLANNEL_MTU=-5\n", ":1:", "-5");
-    assertMalformed("FLANNEL_MTU=1450\nFLANNEL_IPMASQ=maybe\n", ":2:", "maybe");
+    assertMalformed("FLANNEL_MTU=big\n", ":1:", "FLANNEL_MTU", "integer");
+    assertMalformed("FLANNEL_MTU=-5\n", ":1:", "FLANNEL_MTU");
+    assertMalformed("FLANNEL_MTU=1450\nFLANNEL_IPMASQ=maybe\n", ":2:", "FLANNEL_IPMASQ", "true or false");
     assertMalformed("=x\n", ":1:", "KEY=VALUE");
+  }
+
+  /**
+   * subnet.env may be a symlink to any file (an intruder's, /etc/shadow): the warning about it
+   * names the file, the line and the variable, never a byte of what the file holds.
+   */
+  @Test
+  void errorsNeverQuoteTheFilesContent() throws Exception {
+    String secret = "root:$6$s3cr3tHash:19000:0:99999:7:::";
+    for (String content : List.of(secret + "\n", "FLANNEL_NETWORK=" + secret + "\n",
+        "FLANNEL_SUBNET=" + secret + "/24\n", "FLANNEL_IPV6_NETWORK=" + secret + "\n", "FLANNEL_MTU=" + secret + "\n",
+        "FLANNEL_IPMASQ=" + secret + "\n", "FLANNEL_SUBNET=\"" + secret + "\"\n")) {
+      Path target = dir.resolve("shadow");
+      Files.writeString(target, content);
+      Path link = dir.resolve("subnet.env");
+      Files.deleteIfExists(link);
+      Files.createSymbolicLink(link, target);
+      IOException e = assertThrows(IOException.class, () -> new SubnetFile(link).read());
+      assertTrue(e.getMessage().contains(link.toString()), e.getMessage());
+      for (String piece : List.of("root", "s3cr3t", "19000", "99999")) {
+        assertFalse(e.getMessage().contains(piece), () -> "quotes the content: " + e.getMessage());
+      }
+    }
+  }
+
+  @Test
+  void aDeviceADirectoryAHugeFileOrBinaryIsRefusedUnread() throws Exception {
+    Path link = dir.resolve("subnet.env");
+    Files.createSymbolicLink(link, Path.of("/dev/zero"));
+    IOException dev = assertThrows(IOException.class, () -> new SubnetFile(link).read());
+    assertTrue(dev.getMessage().contains("not a regular file"), dev.getMessage());
+    Path sub = Files.createDirectory(dir.resolve("d.env"));
+    assertTrue(assertThrows(IOException.class, () -> new SubnetFile(sub).read()).getMessage()
+        .contains("not a regular file"));
+    Path huge = dir.resolve("huge.env");
+    Files.write(huge, new byte[SubnetFile.MAX_BYTES + 1]);
+    assertTrue(assertThrows(IOException.class, () -> new SubnetFile(huge).read()).getMessage()
+        .contains("larger than"));
+    Path binary = dir.resolve("binary.env");
+    Files.write(binary, new byte[] {(byte) 0xff, (byte) 0xfe, 'A', '=', '1'});
+    assertTrue(assertThrows(IOException.class, () -> new SubnetFile(binary).read()).getMessage()
+        .contains("not UTF-8"));
   }
 
   private void assertMalformed(String content, String... parts) throws Exception {

@@ -15,6 +15,7 @@ import io.jflannel.subnet.Lease;
 import io.jflannel.subnet.LeaseAttrs;
 import io.jflannel.subnet.NetworkConfig;
 import io.jflannel.subnet.SubnetException;
+import java.util.Map;
 import java.util.Optional;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -64,17 +65,27 @@ public final class VxlanBackend implements Backend {
   }
 
   /**
-   * Our published MAC if the store kept it, else the MAC of a reusable existing device, else a
-   * random locally administered unicast one: peers keep working across restarts.
+   * Our published MAC if the store kept it and no current peer advertises it, else the MAC of
+   * a reusable existing device, else a random locally administered unicast one: peers keep
+   * working across restarts. A kept MAC that a peer uses (a Node manifest copied from another
+   * node) is never adopted: the device would answer for that peer, and the peer would be
+   * rejected as carrying our own MAC (decision 0975).
    */
-  private MacAddress chooseMac(VxlanOptions opts, VxlanAttrs attrs) throws NetlinkException {
+  private MacAddress chooseMac(VxlanOptions opts, VxlanAttrs attrs) throws NetlinkException, SubnetException {
     Optional<MacAddress> previous = ctx.subnets().previousOwnAttrs()
         .flatMap(a -> VtepData.restorableMac(a.backendData()));
     if (previous.isPresent()) {
-      return previous.get();
+      Optional<String> user = ctx.subnets().currentPeers().entrySet().stream()
+          .filter(e -> VtepData.restorableMac(e.getValue().backendData()).equals(previous))
+          .map(Map.Entry::getKey).sorted().findFirst();
+      if (user.isEmpty()) {
+        return previous.get();
+      }
+      LOG.warn("vxlan: not restoring VTEP MAC {} from our earlier backend-data: peer {} advertises it (a copied"
+          + " Node manifest?); using another one", previous.get(), user.get());
     }
     Optional<MacAddress> existing = VxlanDevice.findCompatible(ctx.netlink(), opts.deviceName(), attrs)
-        .map(Link::hardwareAddress).filter(VtepData::usable);
+        .map(Link::hardwareAddress).filter(VtepData::usable).filter(m -> !Optional.of(m).equals(previous));
     return existing.orElseGet(MacAddress::randomLocalUnicast);
   }
 }

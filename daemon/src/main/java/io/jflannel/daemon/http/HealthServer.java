@@ -136,9 +136,9 @@ public final class HealthServer implements AutoCloseable {
       } else if (path.equals("/healthz")) {
         resp = text(HttpResponseStatus.OK, "flanneld is running");
       } else if (path.equals("/readyz")) {
-        resp = readiness.isReady()
-            ? text(HttpResponseStatus.OK, "flanneld is ready")
-            : text(HttpResponseStatus.SERVICE_UNAVAILABLE, "flanneld is not ready");
+        resp = readiness.notReadyReason()
+            .map(why -> text(HttpResponseStatus.SERVICE_UNAVAILABLE, "flanneld is not ready: " + why))
+            .orElseGet(() -> text(HttpResponseStatus.OK, "flanneld is ready"));
       } else {
         resp = metricsResponse();
       }

@@ -58,8 +58,13 @@ public final class FlannelMetrics implements Metrics {
   private final Counter repairs;
   private final Counter renewals;
   private final Counter rejected;
+  private final Counter listFailures;
+  private final Gauge storeSynced;
   private final List<LongSupplier> malformedSources = new CopyOnWriteArrayList<>();
   private long malformedCounted; // guarded by this
+  private volatile LongSupplier listFailureSource;
+  private volatile BooleanSupplier syncedSource;
+  private long listFailuresCounted; // guarded by this
 
   /** A fresh registry, with {@code flannel_build_info{version}} set to 1 and never ready. */
   public FlannelMetrics(String version) {
@@ -116,6 +121,12 @@ public final class FlannelMetrics implements Metrics {
     NETLINK_ERRNOS.forEach(netlinkErrors::initLabelValues);
     renewals.initLabelValues("success");
     renewals.initLabelValues("failure");
+    listFailures = Counter.builder().name("flannel_store_list_failures")
+        .help("Listings of the peers in the store (etcd re-list, Node list) that failed")
+        .withoutExemplars().register(registry);
+    storeSynced = Gauge.builder().name("flannel_store_synced")
+        .help("1 while the latest listing of the peers in the store succeeded, 0 while it fails")
+        .withoutExemplars().register(registry);
   }
 
   /** How metric labels name a backend's object or resync kind: {@code route}, {@code periodic}. */
@@ -130,6 +141,7 @@ public final class FlannelMetrics implements Metrics {
   /** The current metrics in the Prometheus text exposition format. */
   public String scrape() {
     countMalformed();
+    countListing();
     ByteArrayOutputStream out = new ByteArrayOutputStream(8192);
     try {
       writer.write(out, registry.scrape(), EscapingScheme.UNDERSCORE_ESCAPING);
@@ -189,6 +201,30 @@ public final class FlannelMetrics implements Metrics {
    */
   public void malformedPeers(LongSupplier source) {
     malformedSources.add(Objects.requireNonNull(source, "source"));
+  }
+
+  /**
+   * Exposes the store's peer listing: {@code failures} (a running count, read at each scrape)
+   * as {@code flannel_store_list_failures_total} and {@code synced} as
+   * {@code flannel_store_synced} (1 or 0).
+   */
+  public void storeListing(LongSupplier failures, BooleanSupplier synced) {
+    listFailureSource = Objects.requireNonNull(failures, "failures");
+    syncedSource = Objects.requireNonNull(synced, "synced");
+  }
+
+  private synchronized void countListing() {
+    LongSupplier f = listFailureSource;
+    BooleanSupplier s = syncedSource;
+    if (f == null || s == null) {
+      return;
+    }
+    long total = f.getAsLong();
+    if (total > listFailuresCounted) {
+      listFailures.inc(total - listFailuresCounted);
+    }
+    listFailuresCounted = total;
+    storeSynced.set(s.getAsBoolean() ? 1 : 0);
   }
 
   private synchronized void countMalformed() {

@@ -74,6 +74,8 @@ public final class Daemon implements AutoCloseable {
    * @throws FatalException naming what failed, for one line on stderr and exit status 1
    */
   public void start() throws FatalException {
+    // Before anything else, so a second flanneld on this node stops here (decision 0970).
+    resources.push(NodeLock.acquire(NodeLock.pathFor(options.subnetFile())));
     try {
       HealthServer.startIfEnabled(options.health(), readiness, metrics::scrape).ifPresent(resources::push);
     } catch (IllegalStateException e) {
@@ -95,6 +97,8 @@ public final class Daemon implements AutoCloseable {
     StoreFactory.Store opened = store.join(resources);
     SubnetManager subnets = opened.subnets();
     metrics.malformedPeers(subnets::malformedPeers);
+    metrics.storeListing(subnets::peerListFailures, () -> subnets.peerListProblem().isEmpty());
+    readiness.requirePeerListing(subnets::peerListProblem);
     NetworkConfig config = opened.config();
     LOG.info("network config: Network={} IPv6Network={} backend={}", config.network(),
         config.ipv6Network(), config.backend().type());
@@ -130,7 +134,7 @@ public final class Daemon implements AutoCloseable {
     readiness.markReady();
 
     net.start();
-    PeerSync sync = new PeerSync(net, compactionAfterPasses(), own -> stop(0));
+    PeerSync sync = new PeerSync(net, compactionAfterPasses(), own -> stop(0), this::fail);
     resources.push(sync);
     try {
       resources.push(subnets.watchPeers(sync));
@@ -151,24 +155,21 @@ public final class Daemon implements AutoCloseable {
   private PassObserver compactionAfterPasses() {
     HeapCompaction compaction = new HeapCompaction(timers);
     resources.push(compaction);
-    return new PassObserver() {
-      @Override
-      public void passStarted() {
-        compaction.passStarted();
-      }
-
-      @Override
-      public void passFinished(int peers) {
-        compaction.passFinished(peers);
-      }
-    };
+    return PassObserver.of(compaction::passStarted, compaction::passFinished);
   }
 
-  /** Blocks until the daemon should stop; returns the exit status. */
-  public int awaitExit() throws InterruptedException {
+  /**
+   * Blocks until the daemon should stop; returns the exit status.
+   *
+   * @throws FatalException when it stops because of {@link #fail}, with the line to print
+   */
+  public int awaitExit() throws InterruptedException, FatalException {
     try {
       return exit.get();
     } catch (ExecutionException e) {
+      if (e.getCause() instanceof FatalException f) {
+        throw f;
+      }
       return 1;
     }
   }
@@ -176,6 +177,15 @@ public final class Daemon implements AutoCloseable {
   /** Asks the run loop to end with {@code status}. */
   public void stop(int status) {
     exit.complete(status);
+  }
+
+  /**
+   * Asks the run loop to end with status 1 and {@code reason} as the one {@code flanneld: }
+   * line: the store found our own state taken over after start-up (our pod CIDR changed, our
+   * lease keeps being overwritten), and a restart is what resolves it.
+   */
+  public void fail(String reason) {
+    exit.completeExceptionally(new FatalException(reason));
   }
 
   private static Netlink openNetlink() throws FatalException {

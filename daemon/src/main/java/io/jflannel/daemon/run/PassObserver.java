@@ -13,4 +13,19 @@ public interface PassObserver {
 
   /** The pass ended (normally or not); {@code peers} is the size of the peer set. */
   default void passFinished(int peers) {}
+
+  /** An observer made of two hooks. */
+  static PassObserver of(Runnable started, java.util.function.IntConsumer finished) {
+    return new PassObserver() {
+      @Override
+      public void passStarted() {
+        started.run();
+      }
+
+      @Override
+      public void passFinished(int peers) {
+        finished.accept(peers);
+      }
+    };
+  }
 }

@@ -31,14 +31,16 @@ final class PeerSync implements PeerListener, AutoCloseable {
   private final Network net;
   private final PassObserver observer;
   private final Consumer<Lease> onOwnLeaseLost;
+  private final Consumer<String> onOwnStateFailed;
   private final ExecutorService passes = Executors.newSingleThreadExecutor(Threads.single("peer-sync"));
   private final AtomicBoolean dirty = new AtomicBoolean();
   private volatile PeerSet set;
 
-  PeerSync(Network net, PassObserver observer, Consumer<Lease> onOwnLeaseLost) {
+  PeerSync(Network net, PassObserver observer, Consumer<Lease> onOwnLeaseLost, Consumer<String> onOwnStateFailed) {
     this.net = net;
     this.observer = observer;
     this.onOwnLeaseLost = onOwnLeaseLost;
+    this.onOwnStateFailed = onOwnStateFailed;
   }
 
   @Override
@@ -53,6 +55,11 @@ final class PeerSync implements PeerListener, AutoCloseable {
   public void ownLeaseLost(Lease lease) {
     LOG.info("own lease {} was deleted from the store; exiting", lease.key());
     onOwnLeaseLost.accept(lease);
+  }
+
+  @Override
+  public void ownStateFailed(String reason) {
+    onOwnStateFailed.accept(reason);
   }
 
   private void sync() {

@@ -57,6 +57,23 @@ class HealthServerTest {
     assertEquals("flanneld is ready", r.body());
   }
 
+  /** Decision 0971: a peer listing that fails after start shows in /readyz until one succeeds. */
+  @Test
+  void readyzIsNotReadyWithTheReasonWhileThePeerListingFails() throws Exception {
+    java.util.concurrent.atomic.AtomicReference<String> problem = new java.util.concurrent.atomic.AtomicReference<>();
+    readiness.requirePeerListing(() -> java.util.Optional.ofNullable(problem.get()));
+    readiness.markReady();
+    assertEquals(200, send("GET", "/readyz").statusCode());
+    problem.set("etcd: list /coreos.com/network/subnets/ failed: RESOURCE_EXHAUSTED");
+    HttpResponse<String> r = send("GET", "/readyz");
+    assertEquals(503, r.statusCode());
+    assertEquals("flanneld is not ready: the peer list is not current: etcd: list /coreos.com/network/subnets/"
+        + " failed: RESOURCE_EXHAUSTED", r.body());
+    assertEquals(200, send("GET", "/healthz").statusCode(), "alive all the same: the dataplane still works");
+    problem.set(null);
+    assertEquals(200, send("GET", "/readyz").statusCode());
+  }
+
   @Test
   void metricsArePrometheusText() throws Exception {
     metrics.resync("iptables");

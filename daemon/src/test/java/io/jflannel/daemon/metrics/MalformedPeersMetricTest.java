@@ -36,4 +36,21 @@ class MalformedPeersMetricTest {
     skipped.set(5);
     assertTrue(m.scrape().contains("flannel_rejected_peers_total{reason=\"malformed\"} 5.0"), m.scrape());
   }
+
+  @Test
+  void storeListingFailuresAreCountedAndSyncedIsAGauge() {
+    FlannelMetrics m = new FlannelMetrics("test");
+    AtomicLong failures = new AtomicLong();
+    java.util.concurrent.atomic.AtomicBoolean synced = new java.util.concurrent.atomic.AtomicBoolean(true);
+    m.storeListing(failures::get, synced::get);
+    String t = m.scrape();
+    assertTrue(t.contains("flannel_store_list_failures_total 0.0") && t.contains("flannel_store_synced 1.0"), t);
+    failures.set(2);
+    synced.set(false);
+    m.scrape();
+    t = m.scrape();
+    assertTrue(t.contains("flannel_store_list_failures_total 2.0") && t.contains("flannel_store_synced 0.0"), t);
+    synced.set(true);
+    assertTrue(m.scrape().contains("flannel_store_synced 1.0"));
+  }
 }

@@ -21,17 +21,26 @@ public final class NetnsEtcd implements AutoCloseable {
 
   private final String ns;
   private final Path dir;
-  private final Process process;
+  private Process process;
 
-  private NetnsEtcd(String ns, Path dir, Process process) {
+  private NetnsEtcd(String ns, Path dir) {
     this.ns = ns;
     this.dir = dir;
-    this.process = process;
   }
 
   /** Starts etcd in {@code ns} (whose {@code lo} must be up) and waits until it answers. */
   public static NetnsEtcd start(String ns) throws Exception {
-    Path dir = Files.createTempDirectory("jfl-bad-etcd");
+    NetnsEtcd etcd = new NetnsEtcd(ns, Files.createTempDirectory("jfl-bad-etcd"));
+    try {
+      etcd.launch();
+    } catch (Exception e) {
+      etcd.close();
+      throw e;
+    }
+    return etcd;
+  }
+
+  private void launch() throws Exception {
     String peer = "http://127.0.0.1:2380";
     // `ip netns exec` execs etcd in place, so this PID is etcd's own.
     ProcessBuilder pb = new ProcessBuilder("ip", "netns", "exec", ns, "etcd", "--name", "default",
@@ -40,22 +49,25 @@ public final class NetnsEtcd implements AutoCloseable {
         "--listen-peer-urls", peer, "--initial-advertise-peer-urls", peer,
         "--initial-cluster", "default=" + peer)
         .redirectErrorStream(true)
-        .redirectOutput(dir.resolve("etcd.log").toFile());
-    NetnsEtcd etcd = new NetnsEtcd(ns, dir, pb.start());
+        .redirectOutput(ProcessBuilder.Redirect.appendTo(dir.resolve("etcd.log").toFile()));
+    process = pb.start();
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
     while (System.nanoTime() < deadline) {
-      if (!etcd.process.isAlive()) {
-        String log = Files.readString(dir.resolve("etcd.log"));
-        etcd.close();
-        throw new IOException("etcd exited: " + log);
+      if (!process.isAlive()) {
+        throw new IOException("etcd exited: " + Files.readString(dir.resolve("etcd.log")));
       }
-      if (etcd.tryCtl("endpoint", "health").exit == 0) {
-        return etcd;
+      if (tryCtl("endpoint", "health").exit == 0) {
+        return;
       }
       Thread.sleep(200);
     }
-    etcd.close();
     throw new IOException("etcd in " + ns + " did not become healthy within 20 s");
+  }
+
+  /** Stops etcd by its PID and starts it again on the same data: every client's watch breaks. */
+  public void restart() throws Exception {
+    stopProcess();
+    launch();
   }
 
   record Ctl(int exit, String out) {}
@@ -82,6 +94,27 @@ public final class NetnsEtcd implements AutoCloseable {
     }
   }
 
+  /** {@code etcdctl put key} with the value read from {@code valueFile} (values above 128 KiB). */
+  public void putFromFile(String key, Path valueFile) throws Exception {
+    List<String> cmd = List.of("ip", "netns", "exec", ns, "etcdctl", "--endpoints", ENDPOINT, "put", key);
+    ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true).redirectInput(valueFile.toFile());
+    pb.environment().put("ETCDCTL_API", "3");
+    Process p = pb.start();
+    String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    if (!p.waitFor(30, TimeUnit.SECONDS) || p.exitValue() != 0) {
+      p.destroyForcibly();
+      throw new IOException("etcdctl put " + key + " failed: " + out);
+    }
+  }
+
+  /** {@code etcdctl del --prefix key}. */
+  public void deletePrefix(String key) throws Exception {
+    Ctl c = tryCtl("del", "--prefix", key);
+    if (c.exit != 0) {
+      throw new IOException("etcdctl del " + key + " failed: " + c.out);
+    }
+  }
+
   /** {@code etcdctl get --prefix key}. */
   public String getPrefix(String key) throws Exception {
     Ctl c = tryCtl("get", "--prefix", key);
@@ -91,13 +124,21 @@ public final class NetnsEtcd implements AutoCloseable {
     return c.out;
   }
 
-  @Override
-  public void close() throws Exception {
+  private void stopProcess() throws InterruptedException {
+    if (process == null) {
+      return;
+    }
     process.destroy();
     if (!process.waitFor(10, TimeUnit.SECONDS)) {
       process.destroyForcibly();
       process.waitFor();
     }
+    process = null;
+  }
+
+  @Override
+  public void close() throws Exception {
+    stopProcess();
     try (Stream<Path> walk = Files.walk(dir)) {
       walk.sorted(Comparator.reverseOrder()).map(Path::toFile).forEach(File::delete);
     }

@@ -5,6 +5,7 @@ import io.etcd.jetcd.common.exception.CompactedException;
 import io.etcd.jetcd.watch.WatchEvent;
 import io.etcd.jetcd.watch.WatchResponse;
 import io.jflannel.subnet.Lease;
+import io.jflannel.subnet.ListingHealth;
 import io.jflannel.subnet.PeerListener;
 import io.jflannel.subnet.PeerSet;
 import io.jflannel.subnet.SubnetException;
@@ -44,6 +45,9 @@ final class EtcdLeaseWatch implements SubnetManager.Watch {
   private final long resyncMs;
   private final LongConsumer afterList;
   private final Runnable onClose;
+  private final ListingHealth health;
+  /** Judges versions of the own key; null without an own lease. */
+  private final OwnKeyKeeper keeper;
   /** The listing the acquisition chose from: its unchanged entries are not parsed again. */
   private Listing reuse;
   private io.etcd.jetcd.Watch.Watcher stream;
@@ -61,7 +65,7 @@ final class EtcdLeaseWatch implements SubnetManager.Watch {
    * @param afterList test seam: runs between the listing (given its revision) and the watch
    */
   EtcdLeaseWatch(EtcdRegistry registry, PeerListener listener, Lease own, Listing reuse, long resyncMs,
-      LongConsumer afterList, Runnable onClose) {
+      LongConsumer afterList, Runnable onClose, ListingHealth health, OwnKeyKeeper keeper) {
     this.registry = registry;
     this.thread = registry.watchExecutor();
     this.listener = listener;
@@ -71,6 +75,8 @@ final class EtcdLeaseWatch implements SubnetManager.Watch {
     this.resyncMs = resyncMs;
     this.afterList = afterList;
     this.onClose = onClose;
+    this.health = health;
+    this.keeper = keeper;
     peers.own(own == null ? null : own.key());
   }
 
@@ -92,23 +98,38 @@ final class EtcdLeaseWatch implements SubnetManager.Watch {
       listing = registry.list(reuse);
       reuse = null;
     } catch (SubnetException e) {
-      retryLater("listing leases failed: " + e.getMessage());
+      // Not a routine retry: until a listing succeeds, peers written meanwhile are never seen
+      // (a store grown past the gRPC message limit fails every listing), so it is an ERROR,
+      // counted and shown by /readyz (decision 0971).
+      int inARow = health.failed(e.getMessage());
+      long delay = backOff();
+      LOG.error("{} ({} in a row); peers changed since the last good listing are not seen until one succeeds;"
+          + " retrying in {} ms", e.getMessage(), inARow, delay);
+      schedule(this::start, delay);
       return;
     }
+    int ended = health.succeeded();
+    if (ended > 0) {
+      LOG.info("listing {} works again after {} failed attempts", registry.subnetsPrefix(), ended);
+    }
     List<Lease> snapshot = new ArrayList<>(listing.entries().size());
-    boolean ownPresent = false;
+    Entry ownEntry = null;
     for (Entry e : listing.entries()) {
+      if (ownKey != null && ownKey.equals(e.subnets())) {
+        ownEntry = e;
+      }
       if (e.attrs() == null) {
         continue; // bad value, already logged
       }
       snapshot.add(new Lease(e.subnets().subnet(), e.subnets().ipv6Subnet(), e.attrs(), null));
-      ownPresent |= ownKey != null && ownKey.equals(e.subnets());
     }
     if (peers.reset(snapshot)) { // the first listing always: it seeds the consumer
       notifyListener();
     }
-    if (own != null && !ownPresent) {
+    if (own != null && ownEntry == null) {
       ownLeaseLost("not found when listing");
+    } else if (ownEntry != null) {
+      judgeOwn(ownEntry);
     }
     afterList.accept(listing.revision());
     if (stopped || gen != generation.get()) {
@@ -143,12 +164,16 @@ final class EtcdLeaseWatch implements SubnetManager.Watch {
     for (WatchEvent ev : resp.getEvents()) {
       KeyValue kv = ev.getKeyValue();
       boolean put = ev.getEventType() == WatchEvent.EventType.PUT;
-      Entry e = registry.entry(kv, put, false);
+      Entry e = registry.entry(kv, put, true);
       if (e == null) {
         continue;
       }
       EtcdLeaseKey k = e.subnets();
-      if (put) {
+      if (put && k.equals(ownKey)) {
+        judgeOwn(e); // never a peer; someone else's value on it is put back
+      } else if (put && e.attrs() == null) {
+        continue; // bad value, already logged: the peer keeps its last good lease
+      } else if (put) {
         PeerSet.Outcome o = peers.put(new Lease(k.subnet(), k.ipv6Subnet(), e.attrs(), null));
         changed |= o == PeerSet.Outcome.ADDED || o == PeerSet.Outcome.CHANGED;
       } else if (k.equals(ownKey)) {
@@ -175,17 +200,24 @@ final class EtcdLeaseWatch implements SubnetManager.Watch {
   }
 
   private void retryLater(String why) {
+    long delay = backOff();
+    LOG.warn("{}; retrying in {} ms", why, delay);
+    schedule(this::start, delay);
+  }
+
+  /** Drops the current stream and returns the delay before the next attempt, doubling it. */
+  private long backOff() {
     generation.incrementAndGet(); // ignore the rest of the old stream
     closeStream();
     long delay = backoffMs;
     backoffMs = Math.min(BACKOFF_MAX_MS, backoffMs * 2);
-    LOG.warn("{}; retrying in {} ms", why, delay);
-    if (!stopped) {
-      schedule(this::start, delay);
-    }
+    return delay;
   }
 
   private void schedule(Runnable task, long delayMs) {
+    if (stopped) {
+      return;
+    }
     if (next != null) {
       next.cancel(false);
     }
@@ -197,6 +229,26 @@ final class EtcdLeaseWatch implements SubnetManager.Watch {
       listener.peersChanged(peers);
     } catch (RuntimeException e) {
       LOG.error("peer listener failed", e);
+    }
+  }
+
+  private void judgeOwn(Entry e) {
+    if (keeper == null || ownLost) {
+      return;
+    }
+    switch (keeper.judge(e)) {
+      case RECREATED -> ownLeaseLost("deleted and created again by another writer");
+      case CONTESTED -> {
+        ownLost = true;
+        String why = keeper.contested(e);
+        LOG.error("{}", why);
+        try {
+          listener.ownStateFailed(why);
+        } catch (RuntimeException ex) {
+          LOG.error("peer listener failed on a contested own lease", ex);
+        }
+      }
+      default -> { }
     }
   }
 

@@ -166,6 +166,12 @@ final class EtcdRegistry implements AutoCloseable {
     return new Listing(out, r.getHeader().getRevision());
   }
 
+  /** One key under the subnets prefix, value parsed (attrs null when it does not parse); empty when absent. */
+  Optional<Entry> get(String key) throws SubnetException {
+    GetResponse r = await(client.getKVClient().get(bytes(key)), "read " + key);
+    return r.getKvs().isEmpty() ? Optional.empty() : Optional.ofNullable(entry(r.getKvs().get(0), true, true));
+  }
+
   /**
    * Parses one key-value; null (with one warning per key version) when the key does not parse,
    * or when the value does not parse and {@code keepBadValues} is false. {@code withValue}

@@ -3,9 +3,11 @@ package io.jflannel.subnet.etcd;
 import io.jflannel.subnet.ConfigException;
 import io.jflannel.subnet.Lease;
 import io.jflannel.subnet.LeaseAttrs;
+import io.jflannel.subnet.ListingHealth;
 import io.jflannel.subnet.NetworkConfig;
 import io.jflannel.subnet.NetworkConfigParser;
 import io.jflannel.subnet.PeerListener;
+import io.jflannel.subnet.RestoreBudget;
 import io.jflannel.subnet.SubnetEnv;
 import io.jflannel.subnet.SubnetException;
 import io.jflannel.subnet.SubnetManager;
@@ -33,6 +35,7 @@ public final class EtcdSubnetManager implements SubnetManager {
   private final EtcdRegistry registry;
   private final SubnetAllocator allocator;
   private final List<EtcdLeaseWatch> watches = new ArrayList<>();
+  private final ListingHealth listing = new ListingHealth();
   /**
    * The listing the successful {@link #acquireLease} chose from, handed to the first watch: its
    * listing reuses the parsed entries whose modification revision did not change, so start-up
@@ -72,6 +75,16 @@ public final class EtcdSubnetManager implements SubnetManager {
   @Override
   public long malformedPeers() {
     return registry.malformed();
+  }
+
+  @Override
+  public long peerListFailures() {
+    return listing.failures();
+  }
+
+  @Override
+  public Optional<String> peerListProblem() {
+    return listing.problem();
   }
 
   /** {@code renewMargin} before expiry; never for a reservation. */
@@ -162,7 +175,8 @@ public final class EtcdSubnetManager implements SubnetManager {
           synchronized (watches) {
             watches.remove(self[0]);
           }
-        });
+        }, listing, ownLease == null ? null
+            : new OwnKeyKeeper(registry, allocator, ownLease.attrs(), new RestoreBudget()));
     self[0] = w;
     synchronized (watches) {
       watches.add(w);

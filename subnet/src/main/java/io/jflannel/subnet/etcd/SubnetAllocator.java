@@ -35,9 +35,17 @@ final class SubnetAllocator {
   private static final Logger LOG = LoggerFactory.getLogger(SubnetAllocator.class);
   private static final int CANDIDATES = 100;
 
+  /**
+   * The key this node holds, as it wrote it: the value, the key's creation revision (a key
+   * deleted and written again by someone else has another) and the etcd lease it is on (0 for
+   * a reservation).
+   */
+  record Held(String key, String value, long createRevision, long leaseId) {}
+
   private final EtcdRegistry registry;
   private final SubnetEnv previous;
   private final Random random = new SecureRandom();
+  private volatile Held held;
 
   SubnetAllocator(EtcdRegistry registry, SubnetEnv previous) {
     this.registry = registry;
@@ -84,23 +92,54 @@ final class SubnetAllocator {
     return create(chosen, attrs);
   }
 
+  /** The key this node holds since the last successful acquisition, or null. */
+  Held held() {
+    return held;
+  }
+
   /**
-   * Moves the key to a fresh etcd lease and revokes the one it replaces.
+   * Moves the key to a fresh etcd lease and revokes the one it replaces. A key someone else
+   * overwrote (same key, another value) gets our value back, as upstream's renewal re-puts it
+   * (decision 0973).
    *
-   * @throws SubnetException when the key is gone or now holds another node's value
+   * @throws SubnetException when the key is gone or was deleted and created again by another node
    */
   Lease renew(Lease lease) throws SubnetException {
     String key = registry.keyOf(new EtcdLeaseKey(lease.subnet(), lease.ipv6Subnet()));
+    String value = LeaseAttrsJson.write(lease.attrs());
     Granted g = registry.grant();
-    Optional<Long> old = registry.moveToLease(key, LeaseAttrsJson.write(lease.attrs()), g.id());
+    Optional<Long> old = registry.moveToLease(key, value, g.id());
+    if (old.isEmpty()) {
+      old = restoreOnRenewal(key, value, g);
+    }
     if (old.isEmpty()) {
       registry.revokeQuietly(g.id());
-      throw new SubnetException("cannot renew lease " + key + ": the key is gone or now names another node");
+      throw new SubnetException("cannot renew lease " + key + ": the key is gone or was created again by another node");
     }
     if (old.get() != 0 && old.get() != g.id()) {
       registry.revokeQuietly(old.get());
     }
+    Held h = held;
+    held = new Held(key, value, h == null ? 0 : h.createRevision(), g.id());
     return new Lease(lease.subnet(), lease.ipv6Subnet(), lease.attrs(), g.expiration());
+  }
+
+  /**
+   * Puts our value back on etcd lease {@code g} when the key is still the one we created but
+   * holds another value. Returns the etcd lease our key was on (to revoke), or empty.
+   */
+  private Optional<Long> restoreOnRenewal(String key, String value, Granted g) throws SubnetException {
+    Held h = held;
+    Optional<Entry> now = registry.get(key);
+    if (h == null || now.isEmpty() || now.get().createRevision() != h.createRevision()) {
+      return Optional.empty();
+    }
+    LOG.warn("etcd key {} (our lease) was overwritten by another writer ({}): an attack, or another node"
+        + " configured with our subnet or public IP; restoring our value", key, OwnKeyKeeper.describe(now.get()));
+    if (!registry.putIfUnchanged(key, value, now.get().modRevision(), g.id())) {
+      return Optional.empty(); // changed again meanwhile: the next attempt looks again
+    }
+    return Optional.of(h.leaseId());
   }
 
   private EtcdLeaseKey fromPrevious(NetworkConfig cfg, Set<IpNet> taken4, Set<IpNet> taken6) {
@@ -144,8 +183,11 @@ final class SubnetAllocator {
     EtcdLeaseKey k = mine.subnets();
     if (mine.leaseId() == 0) {
       // a reservation: keep it without TTL, only refresh what we publish
-      return registry.putIfUnchanged(mine.key(), value, mine.modRevision(), 0)
-          ? Optional.of(new Lease(k.subnet(), k.ipv6Subnet(), attrs, null)) : Optional.empty();
+      if (!registry.putIfUnchanged(mine.key(), value, mine.modRevision(), 0)) {
+        return Optional.empty();
+      }
+      held = new Held(mine.key(), value, mine.createRevision(), 0);
+      return Optional.of(new Lease(k.subnet(), k.ipv6Subnet(), attrs, null));
     }
     Granted g = registry.grant();
     if (!registry.putIfUnchanged(mine.key(), value, mine.modRevision(), g.id())) {
@@ -153,13 +195,15 @@ final class SubnetAllocator {
       return Optional.empty();
     }
     registry.revokeQuietly(mine.leaseId()); // superseded: its TTL would otherwise linger in etcd
+    held = new Held(mine.key(), value, mine.createRevision(), g.id());
     return Optional.of(new Lease(k.subnet(), k.ipv6Subnet(), attrs, g.expiration()));
   }
 
   private Optional<Lease> create(EtcdLeaseKey k, LeaseAttrs attrs) throws SubnetException {
     String key = registry.keyOf(k);
+    String value = LeaseAttrsJson.write(attrs);
     Granted g = registry.grant();
-    Optional<Long> created = registry.createIfAbsent(key, LeaseAttrsJson.write(attrs), g.id());
+    Optional<Long> created = registry.createIfAbsent(key, value, g.id());
     if (created.isEmpty()) {
       LOG.info("subnet {} was taken by another node first", k);
       registry.revokeQuietly(g.id());
@@ -182,6 +226,7 @@ final class SubnetAllocator {
       }
     }
     LOG.info("acquired subnet {} until {}", k, g.expiration());
+    held = new Held(key, value, created.get(), g.id());
     return Optional.of(new Lease(k.subnet(), k.ipv6Subnet(), attrs, g.expiration()));
   }
 

@@ -9,9 +9,11 @@ import io.fabric8.kubernetes.client.dsl.base.PatchContext;
 import io.fabric8.kubernetes.client.dsl.base.PatchType;
 import io.jflannel.subnet.Lease;
 import io.jflannel.subnet.LeaseAttrs;
+import io.jflannel.subnet.ListingHealth;
 import io.jflannel.subnet.NetworkConfig;
 import io.jflannel.subnet.PeerListener;
 import io.jflannel.subnet.PeerSet;
+import io.jflannel.subnet.RestoreBudget;
 import io.jflannel.subnet.SubnetException;
 import io.jflannel.subnet.SubnetManager;
 import java.net.InetAddress;
@@ -59,9 +61,11 @@ public final class KubeSubnetManager implements SubnetManager {
   private final SlimNodeStore store;
   private final PeerTracker tracker;
   private final Object lock = new Object();
+  private final ListingHealth listing = new ListingHealth();
 
   private final NodeInformer informer;
   private NodeView startView;                 // own node as first read; guarded by lock
+  private OwnNodeGuard ownGuard;              // after acquireLease; guarded by lock
 
   /**
    * A manager for node {@code nodeName}. Does no I/O until a method needs it.
@@ -85,9 +89,9 @@ public final class KubeSubnetManager implements SubnetManager {
     this.keys = options.annotations();
     this.clock = clock;
     PeerReader reader = new PeerReader(keys, config.enableIpv4(), config.enableIpv6());
-    this.store = new SlimNodeStore(keys, reader);
+    this.store = new SlimNodeStore(keys, reader, nodeName);
     this.tracker = new PeerTracker(nodeName, new PeerSet());
-    this.informer = new NodeInformer(client, nodeName, options, store, tracker);
+    this.informer = new NodeInformer(client, nodeName, options, store, tracker, listing);
   }
 
   /**
@@ -97,6 +101,11 @@ public final class KubeSubnetManager implements SubnetManager {
   public static KubeSubnetManager create(KubernetesClient client, NetworkConfig config,
       Map<String, String> env, KubeOptions options) throws SubnetException {
     return new KubeSubnetManager(client, config, NodeNames.resolve(client, env), options);
+  }
+
+  /** The node informer (tests adjust its limits). */
+  NodeInformer informer() {
+    return informer;
   }
 
   /** This node's name. */
@@ -147,7 +156,7 @@ public final class KubeSubnetManager implements SubnetManager {
     Objects.requireNonNull(attrs, "attrs");
     // The peers' list runs while the lease, the backend and subnet.env are set up; watchPeers
     // waits for what is left of it (decision 0858).
-    informer.launch();
+    NodeEventLoop loop = informer.launch();
     NodeView view = waitForPodCidrs();
     OwnNode own = new OwnNode(view, keys);
     OwnNode.Subnets subnets = own.subnets(config);
@@ -160,7 +169,8 @@ public final class KubeSubnetManager implements SubnetManager {
       LOG.info("advertising public ipv6 {} from annotation {} instead of {}",
           advertised.publicIpv6().getHostAddress(), keys.publicIpv6Overwrite(), attrs.publicIpv6());
     }
-    Map<String, String> diff = own.missingOrDifferent(own.desiredAnnotations(advertised, config));
+    Map<String, String> desired = own.desiredAnnotations(advertised, config);
+    Map<String, String> diff = own.missingOrDifferent(desired);
     if (diff.isEmpty()) {
       LOG.info("node \"{}\" already carries the current flannel annotations", nodeName);
     } else {
@@ -168,6 +178,16 @@ public final class KubeSubnetManager implements SubnetManager {
     }
     Lease lease = new Lease(subnets.ipv4(), subnets.ipv6(), advertised, null);
     tracker.peers().own(lease.key());
+    // From now on our Node must keep what we published (decision 0976).
+    OwnNodeGuard guard = new OwnNodeGuard(nodeName, keys, config, subnets, desired, new OwnNodeApi(),
+        new RestoreBudget());
+    synchronized (lock) {
+      if (ownGuard != null) {
+        ownGuard.close();
+      }
+      ownGuard = guard;
+    }
+    loop.guardOwnNode(guard);
     return lease;
   }
 
@@ -240,10 +260,66 @@ public final class KubeSubnetManager implements SubnetManager {
     return rejectedPeers();
   }
 
-  /** Stops the informer and the event thread. The client stays open. */
+  @Override
+  public long peerListFailures() {
+    return listing.failures();
+  }
+
+  @Override
+  public Optional<String> peerListProblem() {
+    return listing.problem();
+  }
+
+  /**
+   * Every peer Node's advertised attributes by name, once the node informer's first list is
+   * complete (it waits for it, as {@link #watchPeers} does). Malformed Nodes and our own are not
+   * included.
+   */
+  @Override
+  public Map<String, LeaseAttrs> currentPeers() throws SubnetException {
+    informer.awaitFirstList();
+    Map<String, LeaseAttrs> out = new java.util.HashMap<>();
+    store.readings().forEach((name, r) -> {
+      if (r instanceof PeerReader.Peer p && !name.equals(nodeName)) {
+        out.put(name, p.lease().attrs());
+      }
+    });
+    return out;
+  }
+
+  /** Stops the informer, the event thread and the own-Node guard. The client stays open. */
   @Override
   public void close() {
     informer.close();
+    synchronized (lock) {
+      if (ownGuard != null) {
+        ownGuard.close();
+      }
+    }
+  }
+
+  /** The guard's view of the API server: the own Node, its annotations, its condition. */
+  private final class OwnNodeApi implements OwnNodeGuard.Api {
+    @Override
+    public Optional<NodeView> read() throws SubnetException {
+      Node node;
+      try {
+        node = client.nodes().withName(nodeName).get();
+      } catch (KubernetesClientException e) {
+        throw new SubnetException("reading node \"" + nodeName + "\": " + explain(e), e);
+      }
+      return node == null ? Optional.empty() : Optional.of(NodeView.of(node, keys));
+    }
+
+    @Override
+    public void patch(Map<String, String> annotations) throws SubnetException {
+      patchAnnotations(annotations);
+    }
+
+    @Override
+    public void markNetworkReady() throws SubnetException {
+      KubeSubnetManager.this.markNetworkReady();
+    }
   }
 
   // ---- internals -------------------------------------------------------------------------

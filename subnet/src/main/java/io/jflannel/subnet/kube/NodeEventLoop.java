@@ -41,6 +41,7 @@ final class NodeEventLoop implements AutoCloseable {
   private final PeerTracker tracker;
   private final Thread thread;
   private volatile PeerListener sink;
+  private volatile OwnNodeGuard guard;
   private volatile boolean closed;
 
   NodeEventLoop(int depth, SlimNodeStore store, PeerTracker tracker) {
@@ -49,6 +50,11 @@ final class NodeEventLoop implements AutoCloseable {
     this.tracker = tracker;
     this.thread = Threads.daemon(this::run, "kube-nodes");
     this.thread.start();
+  }
+
+  /** From now on, changes of our own Node go to {@code g} (once a subscriber is there). */
+  void guardOwnNode(OwnNodeGuard g) {
+    guard = g;
   }
 
   /** Called from the informer's handler: blocks while the queue is full. */
@@ -109,7 +115,9 @@ final class NodeEventLoop implements AutoCloseable {
     boolean pending = false;
     for (Work w : batch) {
       if (w instanceof NodeTouched t) {
-        if (sink != null) {
+        if (store.isOwn(t.name())) {
+          checkOwn();
+        } else if (sink != null) {
           pending |= tracker.update(t.name(), store.reading(t.name()));
         }
       } else if (w instanceof Subscribe s) {
@@ -120,10 +128,12 @@ final class NodeEventLoop implements AutoCloseable {
         // complete picture.
         tracker.resync(store.readings());
         deliver(true);
+        checkOwn();
       } else if (w instanceof Relisted) {
         if (sink != null) {
           pending |= tracker.resync(store.readings());
         }
+        checkOwn();
       } else if (w instanceof Unsubscribe u) {
         deliver(pending);
         pending = false;
@@ -137,6 +147,14 @@ final class NodeEventLoop implements AutoCloseable {
     }
     deliver(pending);
     return true;
+  }
+
+  private void checkOwn() {
+    OwnNodeGuard g = guard;
+    PeerListener s = sink;
+    if (g != null && s != null) {
+      g.check(store.ownView(), s);
+    }
   }
 
   private void deliver(boolean changed) {

@@ -5,6 +5,7 @@ import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.fabric8.kubernetes.client.informers.ResourceEventHandler;
 import io.fabric8.kubernetes.client.informers.SharedIndexInformer;
+import io.jflannel.subnet.ListingHealth;
 import io.jflannel.subnet.SubnetException;
 import io.jflannel.subnet.Threads;
 import java.time.Duration;
@@ -41,6 +42,15 @@ final class NodeInformer implements AutoCloseable {
   private final PeerTracker tracker;
   private final Object lock = new Object();
   private final WatchGap watchGap = new WatchGap(ROLLOVER_AGE, ROLLOVER_GAP);
+  private final ListingHealth health;
+  /**
+   * A node watch down this long makes the view count as out of date (decision 0971): fabric8
+   * keeps reconnecting a watch the API server refuses (RBAC revoked: 403) without ever telling
+   * the informer. Tests shorten it.
+   */
+  volatile Duration watchDownLimit = Duration.ofSeconds(60);
+  private long downSince = -1;      // watchdog thread only
+  private boolean downReported;     // watchdog thread only
 
   private SharedIndexInformer<Node> informer; // guarded by lock
   private NodeEventLoop loop;                 // guarded by lock
@@ -52,7 +62,8 @@ final class NodeInformer implements AutoCloseable {
   private ScheduledExecutorService watchdog;  // guarded by lock
 
   NodeInformer(KubernetesClient client, String nodeName, KubeOptions options, SlimNodeStore store,
-      PeerTracker tracker) {
+      PeerTracker tracker, ListingHealth health) {
+    this.health = health;
     this.client = client;
     this.nodeName = nodeName;
     this.options = options;
@@ -107,6 +118,7 @@ final class NodeInformer implements AutoCloseable {
       }
       LOG.warn("node informer not synced after {}; continuing (CONT_WHEN_CACHE_NOT_READY)",
           options.cacheSyncTimeout());
+      health.failed("the node informer has not finished its first list (CONT_WHEN_CACHE_NOT_READY)");
       awaited();
     } catch (ExecutionException e) {
       throw new SubnetException("starting the node informer: " + e.getCause().getMessage(),
@@ -164,8 +176,26 @@ final class NodeInformer implements AutoCloseable {
     if (current == null) {
       return;
     }
+    boolean watching = current.isWatching();
+    long now = System.nanoTime();
+    if (watching) {
+      downSince = -1;
+      downReported = false;
+    } else if (downSince < 0) {
+      downSince = now;
+    } else if (!downReported && now - downSince >= watchDownLimit.toNanos()) {
+      downReported = true;
+      int n = health.failed("the node watch has been down for more than " + watchDownLimit.toSeconds() + " s");
+      LOG.error("the node watch has been down for more than {} s ({} in a row); changes to Nodes are not seen until"
+          + " it is back", watchDownLimit.toSeconds(), n);
+    }
+    if (watching && health.problem().isPresent()) {
+      // The informer watches only after a list succeeded: the view is current again.
+      int ended = health.succeeded();
+      LOG.info("listing nodes works again after {} failed attempts", ended);
+    }
     boolean wasDown = watchGap.isDown();
-    long downMs = watchGap.look(current.isWatching(), System.nanoTime());
+    long downMs = watchGap.look(watching, now);
     if (watchGap.isDown() && !wasDown) {
       LOG.debug("node watch is down; fabric8 reconnects with backoff");
     } else if (downMs >= 0) {
@@ -195,13 +225,27 @@ final class NodeInformer implements AutoCloseable {
     try {
       fresh.start().toCompletableFuture()
           .get(options.cacheSyncTimeout().toMillis(), TimeUnit.MILLISECONDS);
-      LOG.info("node list after reconnect: {} nodes", store.size());
+      // One line per lost watch (checkWatch's); this one only at debug (decision 0974).
+      LOG.debug("node list after reconnect: {} nodes", store.size());
+      int ended = health.succeeded();
+      if (ended > 0) {
+        LOG.info("listing nodes works again after {} failed attempts", ended);
+      }
       l.relisted(); // the list's own notices came one by one: now one full look
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     } catch (ExecutionException | TimeoutException e) {
-      // The new informer keeps retrying by itself; the watchdog sees it when it is back.
-      LOG.warn("listing nodes after reconnect: {}", e.toString());
+      // The new informer keeps retrying by itself (its failures are reported by retryInformer);
+      // the watchdog sees it when it is back.
+      synchronized (lock) {
+        if (closed) {
+          return; // stopped by close(), not a failure
+        }
+      }
+      Throwable cause = e instanceof ExecutionException && e.getCause() != null ? e.getCause() : e;
+      int n = health.failed("listing nodes after the watch was lost failed: " + oneLine(cause));
+      LOG.error("listing nodes after the watch was lost failed ({} in a row): {}; changes to Nodes are not seen"
+          + " until a list succeeds", n, oneLine(cause));
     }
   }
 
@@ -222,14 +266,21 @@ final class NodeInformer implements AutoCloseable {
 
   /**
    * Informer list/watch failures are retried (the API server may be restarting), except an
-   * authorization failure before the first list: that will not heal, so start-up fails with it.
+   * authorization failure before start-up's first list: that will not heal, so start-up fails
+   * with it. After start-up every failure is retried, counted in the {@link ListingHealth} and
+   * logged as one ERROR line (fabric8's own stack trace is kept out of the daemon's log,
+   * decision 0974): until a list succeeds, changes to Nodes are not seen (decision 0971).
    */
   private boolean retryInformer(boolean started, Throwable t) {
     Throwable cause = t;
     while (cause != null && !(cause instanceof KubernetesClientException)) {
       cause = cause.getCause(); // fabric8 wraps it in CompletionException
     }
-    if (!started && cause instanceof KubernetesClientException e
+    boolean afterStartUp;
+    synchronized (lock) {
+      afterStartUp = listAwaited;
+    }
+    if (!afterStartUp && cause instanceof KubernetesClientException e
         && (e.getCode() == 401 || e.getCode() == 403)) {
       LOG.error("listing nodes failed (RBAC needs nodes: get,list,watch): {}", e.getMessage());
       return false;
@@ -237,8 +288,26 @@ final class NodeInformer implements AutoCloseable {
     if (started) {
       watchGap.failed(); // the watchdog lists again once the watch is back
     }
-    LOG.warn("node informer: {}; retrying", t.toString());
+    if (afterStartUp) {
+      int n = health.failed("listing nodes failed: " + oneLine(t));
+      LOG.error("listing or watching nodes failed ({} in a row): {}; changes to Nodes are not seen until a list"
+          + " succeeds; retrying with backoff", n, oneLine(t));
+    } else {
+      LOG.warn("node informer: {}; retrying", oneLine(t));
+    }
     return true;
+  }
+
+  /** The innermost cause's class and message, on one line. */
+  static String oneLine(Throwable t) {
+    Throwable root = t;
+    while (root.getCause() != null && root.getCause() != root
+        && !(root instanceof KubernetesClientException && root.getMessage() != null)) {
+      root = root.getCause();
+    }
+    String m = root.getMessage() == null ? root.getClass().getSimpleName()
+        : root.getClass().getSimpleName() + ": " + root.getMessage();
+    return m.replace('\n', ' ').strip();
   }
 
   /**

@@ -68,10 +68,18 @@ final class SlimNodeStore implements ItemStore<Node> {
   private final AnnotationKeys keys;
   private final PeerReader reader;
   private final ConcurrentHashMap<String, Entry> byName = new ConcurrentHashMap<>();
+  /** This node's name (null: none), whose full view is kept for the {@link OwnNodeGuard}. */
+  private final String ownName;
+  private volatile NodeView ownView;
 
   SlimNodeStore(AnnotationKeys keys, PeerReader reader) {
+    this(keys, reader, null);
+  }
+
+  SlimNodeStore(AnnotationKeys keys, PeerReader reader, String ownName) {
     this.keys = keys;
     this.reader = reader;
+    this.ownName = ownName;
   }
 
   @Override
@@ -82,7 +90,16 @@ final class SlimNodeStore implements ItemStore<Node> {
 
   @Override
   public Node put(String key, Node node) {
-    PeerReader.Reading now = reader.read(NodeView.of(node, keys));
+    NodeView view = NodeView.of(node, keys);
+    PeerReader.Reading now = reader.read(view);
+    // Our own Node: any change of its pod CIDRs or of our annotations is a notice (the reading
+    // alone misses e.g. a pod CIDR assigned to a Node without annotations).
+    boolean ownChanged = false;
+    if (key.equals(ownName)) {
+      ownChanged = !view.equals(ownView);
+      ownView = view;
+    }
+    boolean ownNotice = ownChanged;
     String version = node.getMetadata().getResourceVersion();
     Entry[] before = new Entry[1];
     byName.compute(key, (k, old) -> {
@@ -92,13 +109,16 @@ final class SlimNodeStore implements ItemStore<Node> {
       }
       // An equal reading keeps the instance already held (and shared with the tracker).
       boolean same = old.reading.equals(now);
-      return Entry.of(version, same ? old.reading : now, old.changed || !same);
+      return Entry.of(version, same ? old.reading : now, old.changed || !same || ownNotice);
     });
     return before[0] == null ? null : bare(key, before[0].resourceVersion());
   }
 
   @Override
   public Node remove(String key) {
+    if (key.equals(ownName)) {
+      ownView = null;
+    }
     Entry old = byName.remove(key);
     return old == null ? null : bare(key, old.resourceVersion());
   }
@@ -142,6 +162,16 @@ final class SlimNodeStore implements ItemStore<Node> {
       return e.changed ? e.withChanged(false) : e;
     });
     return was[0];
+  }
+
+  /** Whether {@code name} is this node's own Node. */
+  boolean isOwn(String name) {
+    return name != null && name.equals(ownName);
+  }
+
+  /** Our own Node's pod CIDRs and annotations as last stored; null when absent (deleted, not listed yet). */
+  NodeView ownView() {
+    return ownView;
   }
 
   /** The current reading of node {@code name}, or null when the node is not (or no longer) known. */

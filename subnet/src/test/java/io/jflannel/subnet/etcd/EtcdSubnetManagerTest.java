@@ -360,10 +360,13 @@ class EtcdSubnetManagerTest {
   }
 
   @Test
-  void renewingADeletedOrStolenLeaseFails() throws Exception {
+  void renewingADeletedOrRecreatedLeaseFails() throws Exception {
     config("{\"Network\":\"10.5.0.0/16\"}");
     EtcdSubnetManager m = manager(null);
     Lease l = m.acquireLease(attrs("192.0.2.1", "02:00:00:00:00:01"));
+    // deleted, then created again by another node: no longer ours (an overwrite is restored,
+    // EtcdOwnStateTest)
+    delete("/subnets/" + l.subnet().toKey());
     put("/subnets/" + l.subnet().toKey(), value("192.0.2.77", "02:00:00:00:00:77"));
     SubnetException e = assertThrows(SubnetException.class, () -> m.renewLease(l));
     assertTrue(e.getMessage().contains(l.subnet().toKey()), e.getMessage());

@@ -49,15 +49,19 @@ final class StatusMetadataDispatcher extends KubernetesCrudDispatcher {
   private final List<Request> requests = new CopyOnWriteArrayList<>();
   private volatile boolean recording = true;
   private volatile boolean forbidNodeList;
+  private volatile boolean forbidNodeWatch;
   private final java.util.concurrent.atomic.AtomicReference<java.util.function.Consumer<ObjectNode>>
       beforeNextStatusPatch = new java.util.concurrent.atomic.AtomicReference<>();
 
   @Override
   public MockResponse dispatch(RecordedRequest request) {
-    if (forbidNodeList && "GET".equals(request.getMethod())
-        && request.getPath().startsWith("/api/v1/nodes?")) {
-      return status(403, "nodes is forbidden: User \"system:serviceaccount:kube-flannel:flannel\""
-          + " cannot list resource \"nodes\" in API group \"\" at the cluster scope");
+    if ("GET".equals(request.getMethod()) && request.getPath().startsWith("/api/v1/nodes?")) {
+      boolean watch = request.getPath().contains("watch=true");
+      if (watch ? forbidNodeWatch : forbidNodeList) {
+        String verb = watch ? "watch" : "list";
+        return status(403, "nodes is forbidden: User \"system:serviceaccount:kube-flannel:flannel\""
+            + " cannot " + verb + " resource \"nodes\" in API group \"\" at the cluster scope");
+      }
     }
     if (recording) {
       requests.add(new Request(request.getMethod(), request.getPath()));
@@ -151,6 +155,16 @@ final class StatusMetadataDispatcher extends KubernetesCrudDispatcher {
   /** Answers node lists with 403, as an API server does when RBAC lacks {@code nodes: list}. */
   void forbidNodeList() {
     forbidNodeList = true;
+  }
+
+  /** Answers node lists normally again after {@link #forbidNodeList()}. */
+  void allowNodeList() {
+    forbidNodeList = false;
+  }
+
+  /** Answers node watches with 403 (RBAC without {@code nodes: watch}), or normally again. */
+  void forbidNodeWatch(boolean forbid) {
+    forbidNodeWatch = forbid;
   }
 
   /** Runs {@code setup} (blocking client calls) without recording its writes. */
