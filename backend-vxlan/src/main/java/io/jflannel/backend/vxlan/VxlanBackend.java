@@ -6,6 +6,7 @@ import io.jflannel.backend.BackendException;
 import io.jflannel.backend.Network;
 import io.jflannel.backend.PeerValidator;
 import io.jflannel.backend.ReconcilingNetwork;
+import io.jflannel.backend.Underlay;
 import io.jflannel.netlink.Link;
 import io.jflannel.netlink.MacAddress;
 import io.jflannel.netlink.NetlinkException;
@@ -46,12 +47,12 @@ public final class VxlanBackend implements Backend {
     try {
       MacAddress mac = chooseMac(opts, attrs);
       VxlanDevice device = new VxlanDevice(ctx.netlink(), new VxlanSpec(opts.deviceName(), attrs, mac, mtu));
-      Link link = device.ensure(null, cfg.network()).link();
+      Link link = device.ensure(ext.index(), null, cfg.network()).link();
       LeaseAttrs published = new LeaseAttrs(ext.extAddr(), null, VxlanDataplane.TYPE,
           new VtepData(opts.vni(), mac).toJson(), null);
       Lease lease = ctx.subnets().acquireLease(published);
-      VxlanDataplane dp = new VxlanDataplane(ctx.netlink(), device, link.index(), ext, cfg.network(), lease.subnet(),
-          opts.directRouting());
+      VxlanDataplane dp = new VxlanDataplane(ctx.netlink(), device, link.index(), new Underlay(ctx.netlink(), ext),
+          cfg.network(), lease.subnet(), opts.directRouting());
       dp.prepare();
       LOG.info("vxlan: device {} (VNI {}, MAC {}, MTU {}) on {} local {}, lease {}", opts.deviceName(), opts.vni(),
           mac, mtu, ext.name(), ext.extAddr().getHostAddress(), lease.subnet());

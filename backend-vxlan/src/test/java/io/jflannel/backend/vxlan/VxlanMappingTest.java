@@ -102,16 +102,17 @@ class VxlanMappingTest {
   @Test
   void directRoutingUsesThePublicIpWhenOnLink() throws Exception {
     Lease p = peer("10.244.2.0/24", "192.0.2.2", "{\"VNI\":1,\"VtepMAC\":\"2a:00:00:00:00:02\"}");
-    PeerObjects o = VxlanDataplane.map(p, 7, 2, List.of(io.jflannel.backend.AddressRange.of(IpNet.parse("192.0.2.0/24"))));
+    PeerObjects o = VxlanDataplane.map(p, 7, 2, List.of(IpNet.parse("192.0.2.0/24")));
     assertEquals(PeerObjects.route(Route.via(ip("10.244.2.0"), 24, ip("192.0.2.2"), 2)), o);
     Lease far = peer("10.244.3.0/24", "198.51.100.3", "{\"VNI\":1,\"VtepMAC\":\"2a:00:00:00:00:03\"}");
-    assertEquals(1, VxlanDataplane.map(far, 7, 2, List.of(io.jflannel.backend.AddressRange.of(IpNet.parse("192.0.2.0/24")))).fdb().size(),
+    assertEquals(1, VxlanDataplane.map(far, 7, 2, List.of(IpNet.parse("192.0.2.0/24"))).fdb().size(),
         "a peer off-link still goes through the tunnel");
   }
 
   private VxlanDataplane dataplane(boolean direct) throws Exception {
     VxlanSpec spec = new VxlanSpec("flannel.1", new VxlanAttrs(1, 2, ip("192.0.2.1"), 0, false, false, 0), OWN, 1450);
-    return new VxlanDataplane(null, new VxlanDevice(null, spec), 7, ExternalInterface.ipv4("eth0", 2, ip("192.0.2.1"), 1500),
+    return new VxlanDataplane(null, new VxlanDevice(null, spec), 7,
+        new io.jflannel.backend.Underlay(null, ExternalInterface.ipv4("eth0", 2, ip("192.0.2.1"), 1500)),
         IpNet.parse("10.244.0.0/16"), IpNet.parse("10.244.1.0/24"), direct);
   }
 
