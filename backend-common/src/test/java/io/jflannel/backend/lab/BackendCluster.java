@@ -82,6 +82,15 @@ public final class BackendCluster implements AutoCloseable {
     return register(n, previous, ext(n));
   }
 
+  /**
+   * (Re)registers node {@code n} advertising {@code publicIp} instead of its interface address,
+   * as {@code --public-ip} does behind NAT.
+   */
+  public Network registerBehindNat(int n, InetAddress publicIp) throws Exception {
+    ExternalInterface e = ext(n);
+    return register(n, null, new ExternalInterface(e.name(), e.index(), e.ifaceAddr(), null, publicIp, null, e.mtu()));
+  }
+
   private Network register(int n, LeaseAttrs previous, ExternalInterface ext) throws Exception {
     Network old = nets.get(n - 1);
     if (old != null) {

@@ -427,6 +427,38 @@ class VxlanKernelTest {
   }
 
   /**
+   * Issue 18 item 5: behind NAT the lease advertises the public address while the device's
+   * {@code local} is the interface's own address; with the public address as {@code local}
+   * the kernel cannot send a single encapsulated packet.
+   */
+  @Test
+  void behindNatTheTunnelLeavesFromTheInterfaceAddress() throws Exception {
+    c = BackendCluster.start(3, true, VXLAN);
+    String ns = c.lab.node(1).ns();
+    // A device left by a version that used the public address: not reusable, made again.
+    Sh.ip(ns, "link", "del", "flannel.1");
+    Sh.ip(ns, "link", "add", "flannel.1", "type", "vxlan", "id", "1", "dev", "eth0", "local", "203.0.113.1",
+        "dstport", "8472", "nolearning");
+    InetAddress pub = InetAddress.getByName("203.0.113.1");
+    c.registerBehindNat(1, pub);
+    assertEquals(pub, c.subnets.get(0).published().publicIp(), "the lease advertises the public address");
+    String link = Sh.ip(ns, "-d", "link", "show", "dev", "flannel.1");
+    assertTrue(link.contains("vxlan id 1 local 192.0.2.1 dev eth0 "), link);
+    // The other nodes reach node 1 where the NAT forwards 203.0.113.1 to: 192.0.2.1 in this lab.
+    Lease l1 = c.lease(1);
+    Lease forwarded = new Lease(l1.subnet(), null, new LeaseAttrs(InetAddress.getByName("192.0.2.1"), null, "vxlan",
+        l1.attrs().backendData(), null), null);
+    PeerFeed.reconcile(c.net(1), List.of(c.lease(2), c.lease(3)));
+    PeerFeed.reconcile(c.net(2), List.of(forwarded, c.lease(3)));
+    PeerFeed.reconcile(c.net(3), List.of(forwarded, c.lease(2)));
+    assertPing(1, 2);
+    assertPing(3, 1);
+    List<String> stats = Sh.ip(ns, "-s", "link", "show", "dev", "flannel.1").lines().map(String::strip).toList();
+    int tx = stats.indexOf(stats.stream().filter(x -> x.startsWith("TX:")).findFirst().orElseThrow());
+    assertEquals("0", stats.get(tx + 1).split("\\s+")[2], "tx errors of flannel.1: " + stats);
+  }
+
+  /**
    * Issue 18 item 6: the external interface deleted and created again under its name (a driver
    * reload) takes the vxlan device with it; the device is made again on the new index and every
    * peer programmed again, without a loop of ENODEV retries.
