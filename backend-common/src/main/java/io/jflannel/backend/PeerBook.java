@@ -33,8 +33,8 @@ public final class PeerBook {
   /**
    * Accepted subnets as disjoint address ranges ordered by their first address. Peers passed
    * {@link PeerValidator#checkAlone}, so their subnets are IPv4 and fit a long (decision 0833);
-   * the book keeps only the numbers, in the ranges themselves rather than as boxed keys besides
-   * (decision 0856).
+   * IpNet computes them, the book keeps only the numbers, in the ranges themselves
+   * rather than as boxed keys besides (decision 0856).
    */
   private final TreeSet<Held> ranges = new TreeSet<>(Comparator.comparingLong(Held::first));
   /** Exclusive claim → key of the accepted peer holding it. */
@@ -162,9 +162,8 @@ public final class PeerBook {
       return false;
     }
     Object claimed = validator.claim(peer);
-    AddressRange range = AddressRange.of(peer.subnet()); // IPv4 after checkAlone: fits a long
-    long first = range.first().longValueExact();
-    long last = range.last().longValueExact();
+    long first = peer.subnet().firstV4(); // IPv4 after checkAlone
+    long last = peer.subnet().lastV4();
     Held below = ranges.floor(Held.at(last));
     if (below != null && below.last() >= first) {
       r = new Rejection(RejectReason.SUBNET_OVERLAPS_PEER,
@@ -193,7 +192,7 @@ public final class PeerBook {
     if (peer == null) {
       return false;
     }
-    Held h = ranges.ceiling(Held.at(AddressRange.of(peer.subnet()).first().longValueExact()));
+    Held h = ranges.ceiling(Held.at(peer.subnet().firstV4()));
     ranges.remove(h);
     if (h.claim() != null) {
       claims.remove(h.claim(), key);

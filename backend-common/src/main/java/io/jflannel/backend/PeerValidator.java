@@ -59,7 +59,7 @@ public final class PeerValidator {
   /** The rules that concern one lease alone; null when it passes them. */
   Rejection checkAlone(Lease peer) {
     String type = peer.attrs().backendType();
-    if (type == null || !type.equalsIgnoreCase(backendType)) {
+    if (!backendType.equals(type)) { // exact, as upstream compares it
       return new Rejection(RejectReason.BACKEND_TYPE_MISMATCH,
           "backend type \"" + type + "\" differs from ours (\"" + backendType + "\")");
     }
@@ -67,10 +67,10 @@ public final class PeerValidator {
     if (s == null) {
       return new Rejection(RejectReason.NO_SUBNET, "lease has no IPv4 subnet");
     }
-    if (!s.isIpv4() || !within(network, s)) {
+    if (!s.isIpv4() || !network.contains(s)) {
       return new Rejection(RejectReason.SUBNET_OUTSIDE_NETWORK, "subnet " + s + " is outside Network " + network);
     }
-    if (overlap(ownSubnet, s)) {
+    if (ownSubnet.overlaps(s)) {
       return new Rejection(RejectReason.SUBNET_OVERLAPS_OWN, "subnet " + s + " overlaps our own subnet " + ownSubnet);
     }
     InetAddress ip = peer.attrs().publicIp();
@@ -106,15 +106,5 @@ public final class PeerValidator {
       return "in 0.0.0.0/8 (this network)";
     }
     return null;
-  }
-
-  /** True when {@code inner} lies inside {@code outer}. */
-  static boolean within(IpNet outer, IpNet inner) {
-    return AddressRange.of(outer).contains(AddressRange.of(inner));
-  }
-
-  /** True when the two prefixes share an address. */
-  static boolean overlap(IpNet a, IpNet b) {
-    return AddressRange.of(a).overlaps(AddressRange.of(b));
   }
 }

@@ -163,14 +163,14 @@ class PeerBookTest {
         assertNull(v.checkAlone(accList.get(i)));
         assertTrue(macs.add(v.claim(accList.get(i))), "claims are exclusive at step " + step);
         for (int j = i + 1; j < accList.size(); j++) {
-          assertFalse(PeerValidator.overlap(accList.get(i).subnet(), accList.get(j).subnet()), "step " + step);
+          assertFalse(accList.get(i).subnet().overlaps(accList.get(j).subnet()), "step " + step);
         }
       }
       for (String k : book.rejected().keySet()) {
         Lease l = next.get(k);
         boolean alone = v.checkAlone(l) != null;
         boolean collides = accList.stream().anyMatch(o ->
-            PeerValidator.overlap(o.subnet(), l.subnet()) || v.claim(o).equals(v.claim(l)));
+            o.subnet().overlaps(l.subnet()) || v.claim(o).equals(v.claim(l)));
         assertTrue(alone || collides, "rejected " + k + " without cause at step " + step);
       }
       acceptedBefore.forEach((k, l) -> {
@@ -200,7 +200,7 @@ class PeerBookTest {
   }
   /** The first address as the book keys its ranges. */
   private static long first(String cidr) {
-    return AddressRange.of(IpNet.parse(cidr)).first().longValueExact();
+    return IpNet.parse(cidr).firstV4();
   }
 
   @Test

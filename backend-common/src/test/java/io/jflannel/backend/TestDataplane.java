@@ -105,7 +105,7 @@ final class TestDataplane implements Dataplane {
 
   @Override
   public boolean owns(Route r) {
-    return r.linkIndex() == DEV && r.dst() != null && AddressRange.of(network).contains(r.dst());
+    return r.linkIndex() == DEV && r.dst() != null && network.contains(r.dst());
   }
 
   @Override

@@ -23,7 +23,7 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * The packaged daemon against a real etcd inside a namespace: a peer the backend refuses and
  * a key that does not parse show up in {@code /metrics} as {@code flannel_rejected_peers_total},
- * the good peer is programmed, the health server answers only on {@code --healthz-ip}, and
+ * the good peer is programmed, the series dashboards read are exported before anything happened, the health server answers only on {@code --healthz-ip}, and
  * {@code --healthz-port 0} opens no port at all.
  */
 class RejectedPeerMetricsIT {
@@ -149,9 +149,17 @@ class RejectedPeerMetricsIT {
       await("/readyz 200", p, "metrics", quietly(() -> curl(base + "/readyz").out().contains("flanneld is ready")));
       await("rejected peer metric", p, "metrics", quietly(() -> curl(base + "/metrics").out()
           .contains("flannel_rejected_peers_total{reason=\"subnet_outside_network\"} 1.0")));
+      // the rejection is counted during the pass, the programmed peers at its end
+      await("programmed peer metric", p, "metrics", quietly(() -> curl(base + "/metrics").out()
+          .contains("flannel_peers{backend=\"vxlan\",family=\"ipv4\"} 1.0")));
       String metrics = curl(base + "/metrics").out();
       assertTrue(metrics.contains("flannel_rejected_peers_total{reason=\"malformed\"} 1.0"), metrics);
-      assertTrue(metrics.contains("flannel_peers{backend=\"vxlan\"} 1.0"), metrics);
+      // what the dashboard and the alerts read is there before anything happened to it
+      for (String series : List.of("flannel_ready 1.0", "flannel_lease_renewals_total{result=\"failure\"} 0.0",
+          "flannel_netlink_errors_total{errno=\"EEXIST\"} 0.0", "flannel_repairs_total{kind=\"route\"} 0.0",
+          "flannel_programming_latency_seconds_count{backend=\"vxlan\"}")) {
+        assertTrue(metrics.contains(series), series + " missing:\n" + metrics);
+      }
 
       // the good peer is programmed, the refused one is not
       String routes = inNs("ip", "route", "show", "dev", "flannel.1").out();
@@ -159,7 +167,7 @@ class RejectedPeerMetricsIT {
       assertFalse(routes.contains("10.99.0.0"), routes);
       String log = log("metrics");
       assertTrue(log.contains("rejecting peer 10.99.0.0-24") && log.contains("subnet_outside_network"), log);
-      assertTrue(log.contains("skipping etcd key " + PREFIX + "/subnets/10.244.8.0-24"), log);
+      assertTrue(log.contains("skipping etcd key \"" + PREFIX + "/subnets/10.244.8.0-24\""), log);
       // The peer sync reports its passes to the heap compaction (decision 0910): the first one
       // is followed by a collection.
       await("compaction after the first peer pass", p, "metrics",

@@ -1,10 +1,6 @@
 package io.jflannel.subnet;
 
-import inet.ipaddr.AddressStringException;
-import inet.ipaddr.AddressStringParameters;
-import inet.ipaddr.IPAddressStringParameters;
 import inet.ipaddr.IPAddress;
-import inet.ipaddr.IPAddressString;
 import inet.ipaddr.ipv4.IPv4Address;
 import inet.ipaddr.ipv6.IPv6Address;
 import java.math.BigInteger;
@@ -14,9 +10,13 @@ import java.util.Objects;
 
 /**
  * An IPv4 or IPv6 address with a prefix length, such as {@code 10.244.0.0/16} or the
- * {@code FLANNEL_SUBNET} form {@code 10.244.1.1/24} (host bits may be set).
+ * {@code FLANNEL_SUBNET} form {@code 10.244.1.1/24} (host bits may be set): the one CIDR type
+ * of jflannel, from the network config to the dataplanes.
  *
- * <p>The CIDR math is delegated to the IPAddress library (see docs/decisions/0300).
+ * <p>IPv4 math (containment, overlap, first and last address as numbers) is done on the 32
+ * bits directly, since the per-peer and per-kernel-object checks run it thousands of times;
+ * IPv6 math is delegated to the IPAddress library (docs/decisions/0300). Text is read and
+ * written through {@link IpLiteral} (docs/decisions/0900).
  */
 public record IpNet(InetAddress address, int prefixLength) {
 
@@ -31,128 +31,48 @@ public record IpNet(InetAddress address, int prefixLength) {
 
   /**
    * Parses {@code "10.244.0.0/16"} or {@code "fc00::/48"}; a bare address gets the full
-   * prefix length (/32 or /128).
+   * prefix length (/32 or /128). Host bits may be set ({@code FLANNEL_SUBNET=10.244.1.1/24}).
+   * Strict: the address as {@link IpLiteral} reads it, the prefix length in decimal without a
+   * leading zero, nothing around them (no whitespace).
    *
-   * @throws IllegalArgumentException naming the text and what is wrong with it
+   * @throws IllegalArgumentException quoting the text and saying what is wrong with it
    */
   public static IpNet parse(String text) {
-    if (text == null || text.isBlank()) {
+    if (text == null || text.isEmpty()) {
       throw new IllegalArgumentException("empty CIDR");
     }
-    String t = text.strip();
-    IpNet fast = parseV4(t);
-    if (fast != null) {
-      return fast;
-    }
-    IPAddress a;
-    try {
-      a = new IPAddressString(t).toAddress();
-    } catch (AddressStringException e) {
-      throw new IllegalArgumentException("invalid CIDR \"" + text + "\": " + e.getMessage(), e);
-    }
-    if (a == null || a.isMultiple() && a.getNetworkPrefixLength() == null) {
-      throw new IllegalArgumentException("invalid CIDR \"" + text + "\"");
-    }
-    Integer p = a.getNetworkPrefixLength();
-    int prefix = p == null ? a.getBitCount() : p;
-    if (t.indexOf('/') < 0) {
-      prefix = a.getBitCount();
-    }
-    return new IpNet(a.getLower().withoutPrefixLength().toInetAddress(), prefix);
-  }
-
-  /** Built on first use: most addresses take the IPv4 fast path and never need the library. */
-  private static final class Strict {
-    // Go's net.ParseIP forms only: no inet_aton shorthands (10.1), no leading zeros (octal
-    // 010.0.0.1), no prefixes, masks, ranges or zones.
-    static final IPAddressStringParameters STRICT_ADDRESS = new IPAddressStringParameters.Builder()
-        .allowEmpty(false)
-        .allowAll(false)
-        .allowPrefix(false)
-        .allowMask(false)
-        .allowPrefixOnly(false)
-        .allowSingleSegment(false)
-        .allowWildcardedSeparator(false)
-        .setRangeOptions(AddressStringParameters.RangeParameters.NO_RANGE)
-        .allow_inet_aton(false)
-        .getIPv4AddressParametersBuilder().allowLeadingZeros(false).getParentBuilder()
-        .getIPv6AddressParametersBuilder().allowZone(false).getParentBuilder()
-        .toParams();
-  }
-
-  /**
-   * Parses a bare IPv4 or IPv6 address without any name lookup ({@code InetAddress.getByName}
-   * would resolve host names).
-   *
-   * @throws IllegalArgumentException naming the text when it is not a single address
-   */
-  public static InetAddress parseAddress(String text) {
-    if (text == null || text.isBlank()) {
-      throw new IllegalArgumentException("empty IP address");
-    }
-    String t = text.strip();
-    InetAddress fast = t.indexOf('/') < 0 ? v4Address(t, 0, t.length()) : null;
-    if (fast != null) {
-      return fast;
-    }
-    IPAddress a;
-    try {
-      a = new IPAddressString(t, Strict.STRICT_ADDRESS).toAddress();
-    } catch (AddressStringException e) {
-      throw new IllegalArgumentException("invalid IP address \"" + text + "\": " + e.getMessage(), e);
-    }
-    if (a == null || a.isMultiple() || a.getNetworkPrefixLength() != null || text.indexOf('/') >= 0) {
-      throw new IllegalArgumentException("invalid IP address \"" + text + "\": expected a single address");
-    }
-    return a.toInetAddress();
-  }
-
-  /** The canonical text of an address as Go's {@code net.IP.String} writes it ({@code fc00:0:0:1::}). */
-  public static String format(InetAddress address) {
-    // IPv4: the JDK's dotted quad is already the canonical form, and far cheaper (per-peer hot path).
-    return address instanceof Inet4Address ? address.getHostAddress() : single(address).toCanonicalString();
-  }
-
-  /**
-   * The plain IPv4 forms ({@code 10.244.1.0/24}, {@code 10.244.1.7}) without the library: they
-   * are parsed once per peer lease at start-up. Anything else (IPv6, leading zeros, odd
-   * forms, errors) returns null and goes through the library, which also words the errors.
-   */
-  private static IpNet parseV4(String t) {
-    int slash = t.indexOf('/');
-    int end = slash < 0 ? t.length() : slash;
-    InetAddress a = v4Address(t, 0, end);
-    if (a == null) {
-      return null;
-    }
+    int slash = text.indexOf('/');
+    InetAddress a = IpLiteral.parse(text, 0, slash < 0 ? text.length() : slash, text);
+    int bits = a instanceof Inet4Address ? 32 : 128;
     if (slash < 0) {
-      return new IpNet(a, 32);
+      return new IpNet(a, bits);
     }
-    int prefix = decimal(t, slash + 1, t.length(), 32);
-    return prefix < 0 ? null : new IpNet(a, prefix);
+    int prefix = decimal(text, slash + 1, text.length(), bits);
+    if (prefix < 0) {
+      throw new IllegalArgumentException("invalid CIDR " + IpLiteral.quote(text) + ": the prefix length must be"
+          + " a decimal number 0.." + bits + " without a leading zero");
+    }
+    return new IpNet(a, prefix);
   }
 
-  /** Dotted quad in {@code t[from, to)} in Go's strict form, else null. */
-  private static InetAddress v4Address(String t, int from, int to) {
-    byte[] b = new byte[4];
-    int start = from;
-    for (int i = 0; i < 4; i++) {
-      int dot = i < 3 ? t.indexOf('.', start) : to;
-      if (dot < 0 || dot > to) {
-        return null;
-      }
-      int v = decimal(t, start, dot, 255);
-      if (v < 0) {
-        return null;
-      }
-      b[i] = (byte) v;
-      start = dot + 1;
+  /**
+   * Parses a network in the form a store holds it ({@code spec.podCIDR}): {@code ADDRESS/PREFIX}
+   * as {@link #parse} reads it, with the host bits zero, so that one network has one text
+   * (up to the letter case of IPv6) and no text names another node's network.
+   *
+   * @throws IllegalArgumentException quoting the text and saying what is wrong with it
+   */
+  public static IpNet parseNetwork(String text) {
+    if (text == null || text.indexOf('/') < 0) {
+      throw new IllegalArgumentException((text == null ? "null" : IpLiteral.quote(text))
+          + " is not a CIDR (ADDRESS/PREFIX)");
     }
-    try {
-      return InetAddress.getByAddress(b);
-    } catch (java.net.UnknownHostException e) {
-      throw new IllegalStateException(e); // 4 bytes are always a valid IPv4 address
+    IpNet n = parse(text);
+    if (!n.isNetworkAddress()) {
+      throw new IllegalArgumentException(IpLiteral.quote(text) + " has host bits set (the network would be "
+          + n.network() + ")");
     }
+    return n;
   }
 
   /** Decimal number in {@code t[from, to)} without leading zeros and at most {@code max}, else -1. */
@@ -172,20 +92,6 @@ public record IpNet(InetAddress address, int prefixLength) {
     return v <= max ? v : -1;
   }
 
-  /** Parses the etcd lease key form {@code "10.5.52.0-24"} (also {@code "fc00:0:0:1::-64"}). */
-  public static IpNet parseKey(String key) {
-    int dash = key == null ? -1 : key.lastIndexOf('-');
-    if (dash <= 0 || dash == key.length() - 1) {
-      throw new IllegalArgumentException("invalid subnet key \"" + key + "\": expected ADDRESS-PREFIXLEN");
-    }
-    int prefix = decimal(key, dash + 1, key.length(), 32);
-    InetAddress a = prefix < 0 ? null : v4Address(key, 0, dash);
-    if (a != null) {
-      return new IpNet(a, prefix);
-    }
-    return parse(key.substring(0, dash) + "/" + key.substring(dash + 1));
-  }
-
   /** A network with the given address and prefix. */
   public static IpNet of(InetAddress address, int prefixLength) {
     return new IpNet(address, prefixLength);
@@ -203,8 +109,7 @@ public record IpNet(InetAddress address, int prefixLength) {
   /** The same prefix with host bits cleared ({@code 10.244.1.1/24 -> 10.244.1.0/24}). */
   public IpNet network() {
     if (isIpv4()) {
-      int mask = prefixLength == 0 ? 0 : -1 << (32 - prefixLength);
-      int net = v4(address) & mask;
+      int net = v4(address) & mask(prefixLength);
       return net == v4(address) ? this : new IpNet(toInet(BigInteger.valueOf(net & 0xffffffffL), 32), prefixLength);
     }
     return new IpNet(lib().getLower().withoutPrefixLength().toInetAddress(), prefixLength);
@@ -270,19 +175,49 @@ public record IpNet(InetAddress address, int prefixLength) {
     return addr.subtract(base).shiftRight(bitCount() - subnet.prefixLength);
   }
 
+  /**
+   * The first address (the network address) of an IPv4 network as an unsigned number: the
+   * hot paths keep peer ranges as longs (docs/decisions/0833).
+   *
+   * @throws IllegalStateException for an IPv6 network
+   */
+  public long firstV4() {
+    return v4Bits() & mask(prefixLength) & 0xffffffffL;
+  }
+
+  /**
+   * The last address of an IPv4 network as an unsigned number.
+   *
+   * @throws IllegalStateException for an IPv6 network
+   */
+  public long lastV4() {
+    return (v4Bits() | ~mask(prefixLength)) & 0xffffffffL;
+  }
+
+  private int v4Bits() {
+    if (!isIpv4()) {
+      throw new IllegalStateException(this + " is not an IPv4 network");
+    }
+    return v4(address);
+  }
+
+  private static int mask(int bits) {
+    return bits == 0 ? 0 : -1 << (32 - bits);
+  }
+
   /** The etcd key form, {@code 10.5.52.0-24}. */
   public String toKey() {
     return ip() + "-" + prefixLength;
   }
 
-  /** The address without the prefix, in canonical text form. */
+  /** The address without the prefix, in canonical text form ({@link IpLiteral#format}). */
   public String ip() {
-    return format(address);
+    return IpLiteral.format(address);
   }
 
   /** True when two IPv4 addresses agree on their first {@code bits} bits (the hot path of peer checks). */
   private static boolean sameV4Prefix(InetAddress a, InetAddress b, int bits) {
-    int mask = bits == 0 ? 0 : -1 << (32 - bits);
+    int mask = mask(bits);
     return (v4(a) & mask) == (v4(b) & mask);
   }
 

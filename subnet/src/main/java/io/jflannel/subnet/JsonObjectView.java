@@ -12,9 +12,10 @@ import java.util.Set;
 /**
  * A JSON object whose keys are looked up case-insensitively, as Go's encoding/json does
  * for upstream flannel's structs. Two keys that differ only by case are rejected as
- * ambiguous instead of silently letting one win.
+ * ambiguous instead of silently letting one win. Used for every JSON object read from a
+ * store or a config: the network config, the lease value and the backend data inside it.
  */
-final class JsonObjectView {
+public final class JsonObjectView {
   private final Map<String, Map.Entry<String, JsonNode>> byLowerKey = new LinkedHashMap<>();
 
   private JsonObjectView() {}
@@ -25,7 +26,7 @@ final class JsonObjectView {
    * @param what names the object in error messages ("network config", "lease value")
    * @throws IllegalArgumentException when two keys differ only by case
    */
-  static JsonObjectView of(ObjectNode object, String what) {
+  public static JsonObjectView of(ObjectNode object, String what) {
     JsonObjectView view = new JsonObjectView();
     Iterator<Map.Entry<String, JsonNode>> it = object.fields();
     while (it.hasNext()) {
@@ -41,7 +42,7 @@ final class JsonObjectView {
   }
 
   /** The value under {@code key} (any case); empty when absent or JSON null. */
-  Optional<JsonNode> get(String key) {
+  public Optional<JsonNode> get(String key) {
     Map.Entry<String, JsonNode> e = byLowerKey.get(key.toLowerCase(Locale.ROOT));
     if (e == null || e.getValue() == null || e.getValue().isNull()) {
       return Optional.empty();
@@ -50,7 +51,7 @@ final class JsonObjectView {
   }
 
   /** True when {@code key} is present, even with a JSON null value. */
-  boolean has(String key) {
+  public boolean has(String key) {
     return byLowerKey.containsKey(key.toLowerCase(Locale.ROOT));
   }
 
@@ -66,7 +67,7 @@ final class JsonObjectView {
   }
 
   /** A short description of a JSON value for error messages: the value and its JSON type. */
-  static String describe(JsonNode n) {
+  public static String describe(JsonNode n) {
     String text = n.toString();
     if (text.length() > 60) {
       text = text.substring(0, 57) + "...";

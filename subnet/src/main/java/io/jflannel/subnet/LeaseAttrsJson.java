@@ -22,8 +22,10 @@ import java.net.InetAddress;
  * and {@code BackendV6Data} (each omitted when absent, written as {@code null} when it is a
  * JSON null). See docs/decisions/0301.
  *
- * <p>Reading accepts any key case, ignores unknown keys and treats missing keys as absent,
- * but a wrong JSON type or a bad address is an error naming the key.
+ * <p>Reading accepts any key case, ignores unknown keys and treats missing keys as absent (as
+ * Go's encoding/json does), but a wrong JSON type or an address that {@link IpLiteral} does
+ * not read (whitespace, leading zeros, an IPv4-mapped IPv6 address, ...) is an error naming
+ * the key (docs/decisions/0900).
  */
 public final class LeaseAttrsJson {
   private static final String UNSPECIFIED_V4 = "0.0.0.0";
@@ -35,11 +37,11 @@ public final class LeaseAttrsJson {
     StringWriter out = new StringWriter();
     try (JsonGenerator g = JsonTrees.generator(out)) {
       g.writeStartObject();
-      g.writeStringField("PublicIP", attrs.publicIp() == null ? UNSPECIFIED_V4 : IpNet.format(attrs.publicIp()));
+      g.writeStringField("PublicIP", attrs.publicIp() == null ? UNSPECIFIED_V4 : IpLiteral.format(attrs.publicIp()));
       if (attrs.publicIpv6() == null) {
         g.writeNullField("PublicIPv6");
       } else {
-        g.writeStringField("PublicIPv6", IpNet.format(attrs.publicIpv6()));
+        g.writeStringField("PublicIPv6", IpLiteral.format(attrs.publicIpv6()));
       }
       if (attrs.backendType() != null && !attrs.backendType().isEmpty()) {
         g.writeStringField("BackendType", attrs.backendType());
@@ -115,12 +117,12 @@ public final class LeaseAttrsJson {
     }
     InetAddress a;
     try {
-      a = IpNet.parseAddress(n.textValue());
+      a = IpLiteral.parse(n.textValue());
     } catch (IllegalArgumentException e) {
       throw new IllegalArgumentException("lease value: " + key + " " + e.getMessage(), e);
     }
     if (!family.isInstance(a)) {
-      throw new IllegalArgumentException("lease value: " + key + " \"" + n.textValue() + "\" is not an "
+      throw new IllegalArgumentException("lease value: " + key + " " + IpLiteral.quote(n.textValue()) + " is not an "
           + familyName + " address");
     }
     return a;

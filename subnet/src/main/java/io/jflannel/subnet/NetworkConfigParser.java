@@ -263,19 +263,16 @@ public final class NetworkConfigParser {
           + JsonObjectView.describe(n));
     }
     String text = n.textValue();
-    IpNet parsed;
+    InetAddress parsed;
     try {
-      if (text.indexOf('/') >= 0) {
-        throw new IllegalArgumentException("a bare address is expected, not a CIDR");
-      }
-      parsed = IpNet.parse(text);
+      parsed = IpLiteral.parse(text);
     } catch (IllegalArgumentException e) {
       throw new ConfigException(field + ": \"" + text + "\" is not a valid address (" + e.getMessage() + ")", e);
     }
-    if (!f.matches(parsed.address())) {
+    if (!f.matches(parsed)) {
       throw new ConfigException(field + ": \"" + text + "\" is not an " + f.familyName() + " address");
     }
-    return parsed.address();
+    return parsed;
   }
 
   private static boolean bool(JsonObjectView obj, String field, boolean dflt) throws ConfigException {

@@ -43,7 +43,7 @@ class LeaseAttrsJsonTest {
     assertEquals("{\"PublicIP\":\"0.0.0.0\",\"PublicIPv6\":\"fc00:0:0:1::\",\"BackendType\":\"host-gw\"}",
         LeaseAttrsJson.write(a));
     // Go's net.IP.String never compresses a single zero group
-    assertEquals("2001:db8:0:1:1:1:1:1", IpNet.format(InetAddress.getByName("2001:db8:0:1:1:1:1:1")));
+    assertEquals("2001:db8:0:1:1:1:1:1", IpLiteral.format(InetAddress.getByName("2001:db8:0:1:1:1:1:1")));
   }
 
   @Test
@@ -94,6 +94,14 @@ class LeaseAttrsJsonTest {
     assertError("", "empty");
     assertError("{\"PublicIP\":", "JSON");
     assertError("{\"PublicIP\":\"10.0.0.1\",\"publicip\":\"10.0.0.2\"}", "PublicIP", "publicip");
+    // strict addresses (decision 0900): what upstream's net.ParseIP refuses, or reads as another address
+    assertError("{\"PublicIP\":\" 192.0.2.5\"}", "PublicIP", "whitespace");
+    assertError("{\"PublicIP\":\"192.0.2.5\\n\"}", "PublicIP", "\\u000a");
+    assertError("{\"PublicIP\":\"192.0.2.05\"}", "PublicIP", "leading zero");
+    assertError("{\"PublicIP\":\"192.0.517\"}", "PublicIP", "192.0.517");
+    assertError("{\"PublicIP\":\"\"}", "PublicIP", "empty");
+    assertError("{\"PublicIPv6\":\"::ffff:192.0.2.5\"}", "PublicIPv6", "IPv4-mapped");
+    assertError("{\"PublicIPv6\":\"fe80::1%eth0\"}", "PublicIPv6", "zone");
   }
 
   private static void assertError(String json, String... parts) {

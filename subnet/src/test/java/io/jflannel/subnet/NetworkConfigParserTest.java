@@ -150,6 +150,22 @@ class NetworkConfigParserTest {
     assertContainsAll(error("{\"EnableIPv4\":false,\"EnableIPv6\":true,\"IPv6Network\":\"10.0.0.0/8\"}"), "IPv6Network", "IPv6");
   }
 
+  /**
+   * Addresses as upstream's net.ParseCIDR/ParseIP read them, no more (decision 0900):
+   * {@code 010.244.0.0/16} was read as 8.244.0.0/16 (octal) before.
+   */
+  @Test
+  void lenientAddressFormsAreRefused() {
+    assertContainsAll(error("{\"Network\":\"010.244.0.0/16\"}"), "Network", "010.244.0.0/16", "leading zero");
+    assertContainsAll(error("{\"Network\":\" 10.244.0.0/16\"}"), "Network", "whitespace");
+    assertContainsAll(error("{\"Network\":\"10.244/16\"}"), "Network", "10.244/16");
+    assertContainsAll(error("{\"Network\":\"10.244.0.0/016\"}"), "Network", "prefix length");
+    assertContainsAll(error("{\"Network\":\"::ffff:10.244.0.0/112\"}"), "Network", "IPv4-mapped");
+    assertContainsAll(error("{\"Network\":\"10.244.0.0/16\",\"SubnetMin\":\"10.244.01.0\"}"), "SubnetMin", "leading zero");
+    assertContainsAll(error("{\"Network\":\"10.244.0.0/16\",\"SubnetMax\":\"10.244.9.0 \"}"), "SubnetMax", "whitespace");
+    assertContainsAll(error("{\"EnableIPv4\":false,\"EnableIPv6\":true,\"IPv6Network\":\"fc00::/48%eth0\"}"), "IPv6Network");
+  }
+
   @Test
   void familyPresenceRules() {
     assertContainsAll(error("{\"EnableIPv4\":false}"), "EnableIPv4", "EnableIPv6");

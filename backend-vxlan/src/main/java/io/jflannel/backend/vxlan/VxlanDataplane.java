@@ -95,7 +95,7 @@ final class VxlanDataplane implements Dataplane {
     return underlay.peerCheck().and(peer -> {
       MacAddress mac;
       try {
-        mac = VtepData.vtepMac(peer.attrs().backendData());
+        mac = VtepData.read(peer.attrs().backendData()).mac();
       } catch (IllegalArgumentException e) {
         return Optional.of(new Rejection(RejectReason.BACKEND_DATA_INVALID, e.getMessage()));
       }

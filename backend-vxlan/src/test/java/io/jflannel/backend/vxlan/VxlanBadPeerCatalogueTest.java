@@ -144,7 +144,15 @@ class VxlanBadPeerCatalogueTest {
         Arguments.of("P-SUBNET-OURS", "10.244.1.0/24", "192.0.2.33", "vxlan", vtep("2a:00:00:00:00:33"), "SUBNET_OVERLAPS_OWN"),
         Arguments.of("P-SUBNET-SUPERNET-OF-OURS", "10.244.0.0/23", "192.0.2.34", "vxlan", vtep("2a:00:00:00:00:34"), "SUBNET_OVERLAPS_OWN"),
         Arguments.of("P-SUBNET-OVERLAPS-PEER", "10.244.2.128/25", "192.0.2.35", "vxlan", vtep("2a:00:00:00:00:35"), "SUBNET_OVERLAPS_PEER"),
-        Arguments.of("P-BACKEND-TYPE", "10.244.40.0/24", "192.0.2.40", "host-gw", "null", "BACKEND_TYPE_MISMATCH"));
+        Arguments.of("P-BACKEND-TYPE", "10.244.40.0/24", "192.0.2.40", "host-gw", "null", "BACKEND_TYPE_MISMATCH"),
+        // strict reading (decision 0900): what upstream's decoder refuses is refused here too
+        Arguments.of("P-BACKEND-TYPE-CASE", "10.244.41.0/24", "192.0.2.41", "VXLAN", vtep("2a:00:00:00:00:41"), "BACKEND_TYPE_MISMATCH"),
+        Arguments.of("P-VNI-STRING", "10.244.42.0/24", "192.0.2.42", "vxlan", "{\"VNI\":\"1\",\"VtepMAC\":\"2a:00:00:00:00:42\"}", "BACKEND_DATA_INVALID"),
+        Arguments.of("P-VNI-TOO-BIG", "10.244.43.0/24", "192.0.2.43", "vxlan", "{\"VNI\":16777216,\"VtepMAC\":\"2a:00:00:00:00:43\"}", "BACKEND_DATA_INVALID"),
+        Arguments.of("P-MAC-PADDED", "10.244.44.0/24", "192.0.2.44", "vxlan", vtep(" 2a:00:00:00:00:44"), "BACKEND_DATA_INVALID"),
+        Arguments.of("P-MAC-SHORT-OCTETS", "10.244.45.0/24", "192.0.2.45", "vxlan", vtep("2a:0:0:0:0:45"), "BACKEND_DATA_INVALID"),
+        Arguments.of("P-DATA-KEYS-AMBIGUOUS", "10.244.46.0/24", "192.0.2.46", "vxlan",
+            "{\"VNI\":1,\"VtepMAC\":\"2a:00:00:00:00:46\",\"vtepmac\":\"2a:00:00:00:00:47\"}", "BACKEND_DATA_INVALID"));
   }
 
   @ParameterizedTest(name = "{0}")
@@ -167,6 +175,18 @@ class VxlanBadPeerCatalogueTest {
     assertEquals(List.of("10.244.2.0/24 via 10.244.2.0 onlink"), lines(routes), id);
     assertEquals(1, lines(Sh.ip(ns, "neigh", "show", "dev", "flannel.1")).size(), id);
     assertEquals(1, lines(Sh.ok("bridge", "-n", ns, "fdb", "show", "dev", "flannel.1")).size(), id);
+  }
+
+  /** P-DATA-KEYS-LOWER-CASE: backend data keys in any case, as upstream's decoder and the rest of the lease. */
+  @Test
+  void backendDataKeysInAnyCaseAreRead() throws Exception {
+    Lease lower = lease("10.244.47.0/24", "192.0.2.47", "vxlan", "{\"vni\":1,\"vtepmac\":\"2a:00:00:00:00:47\"}");
+    PeerFeed.reconcile(net, List.of(GOOD, lower));
+    assertEquals(2, listener.peers);
+    assertTrue(Sh.ip(ns, "neigh", "show", "dev", "flannel.1").contains("10.244.47.0 lladdr 2a:00:00:00:00:47"));
+    assertTrue(Sh.ok("bridge", "-n", ns, "fdb", "show", "dev", "flannel.1")
+        .contains("2a:00:00:00:00:47 dst 192.0.2.47"));
+    PeerFeed.reconcile(net, List.of(GOOD));
   }
 
   static List<String> lines(String out) {

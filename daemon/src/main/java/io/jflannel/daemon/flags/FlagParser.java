@@ -1,6 +1,7 @@
 package io.jflannel.daemon.flags;
 
 import io.jflannel.daemon.Version;
+import io.jflannel.subnet.IpLiteral;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.net.InetAddress;
@@ -191,15 +192,22 @@ public final class FlagParser {
     }
     FlanneldOptions.Iface iface = new FlanneldOptions.Iface(
         c.iface, c.ifaceRegex,
-        optionalIp("--iface-can-reach", c.ifaceCanReach, IpLiteral::any, src),
-        optionalIp("--public-ip", c.publicIp, IpLiteral::v4, src),
-        optionalIp("--public-ipv6", c.publicIpv6, IpLiteral::v6, src));
+        optionalIp("--iface-can-reach", c.ifaceCanReach, IpLiteral::parse, src),
+        optionalIp("--public-ip", c.publicIp, IpLiteral::parseV4, src),
+        optionalIp("--public-ipv6", c.publicIpv6, IpLiteral::parseV6, src));
     range("--iptables-resync", c.iptablesResync, 1, Integer.MAX_VALUE, src);
+    IptablesMode iptablesMode;
+    try {
+      iptablesMode = IptablesMode.parse(c.iptablesMode);
+    } catch (IllegalArgumentException e) {
+      throw new UsageException("invalid value for " + src.describe("--iptables-mode") + ": "
+          + e.getMessage());
+    }
     FlanneldOptions.Rules rules = new FlanneldOptions.Rules(
         c.ipMasq, c.ipMasqFullyRandomDisable, Duration.ofSeconds(c.iptablesResync),
-        c.iptablesForwardRules);
+        c.iptablesForwardRules, iptablesMode);
     range("--healthz-port", c.healthzPort, 0, 65535, src);
-    InetAddress healthIp = ip("--healthz-ip", c.healthzIp, IpLiteral::any, src);
+    InetAddress healthIp = ip("--healthz-ip", c.healthzIp, IpLiteral::parse, src);
     FlanneldOptions.Health health = new FlanneldOptions.Health(healthIp, c.healthzPort);
     range("--subnet-lease-renew-margin", c.subnetLeaseRenewMargin, 1, 1439, src);
     range("-v", c.verbosity, 0, Integer.MAX_VALUE, src);

@@ -115,6 +115,11 @@ final class FlanneldCommand {
       description = "Install FORWARD accept rules for the overlay (default: ${DEFAULT-VALUE}).")
   boolean iptablesForwardRules;
 
+  @Option(names = "--iptables-mode", defaultValue = "auto", paramLabel = "MODE",
+      description = "iptables flavour for the rules: auto (what the host uses), nft or legacy "
+          + "(default: ${DEFAULT-VALUE}).")
+  String iptablesMode;
+
   @Option(names = "--ip-blackhole-route", arity = "0..1", fallbackValue = "true", paramLabel = "BOOL",
       defaultValue = "false", converter = GoBool.class,
       description = "Keep a blackhole route for the own subnet.")

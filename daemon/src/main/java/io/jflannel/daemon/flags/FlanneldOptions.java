@@ -156,11 +156,24 @@ public record FlanneldOptions(
    * @param randomFullyDisabled {@code --ip-masq-fully-random-disable}
    * @param resyncPeriod {@code --iptables-resync} (seconds, at least 1)
    * @param forwardRules {@code --iptables-forward-rules}
+   * @param iptablesMode {@code --iptables-mode}: which iptables flavour carries the rules
    */
   public record Rules(
-      boolean ipMasq, boolean randomFullyDisabled, Duration resyncPeriod, boolean forwardRules) {
+      boolean ipMasq, boolean randomFullyDisabled, Duration resyncPeriod, boolean forwardRules,
+      IptablesMode iptablesMode) {
     public Rules {
       Objects.requireNonNull(resyncPeriod, "resyncPeriod");
+      Objects.requireNonNull(iptablesMode, "iptablesMode");
+    }
+
+    /** Rules with the iptables flavour detected from the host ({@code --iptables-mode=auto}). */
+    public Rules(boolean ipMasq, boolean randomFullyDisabled, Duration resyncPeriod, boolean forwardRules) {
+      this(ipMasq, randomFullyDisabled, resyncPeriod, forwardRules, IptablesMode.AUTO);
+    }
+
+    /** True when any rule group is on (masquerade or forward rules). */
+    public boolean anyRules() {
+      return ipMasq || forwardRules;
     }
   }
 

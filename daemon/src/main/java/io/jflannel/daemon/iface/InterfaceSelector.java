@@ -3,6 +3,7 @@ package io.jflannel.daemon.iface;
 import io.jflannel.daemon.iface.InterfaceInventory.Address;
 import io.jflannel.daemon.iface.InterfaceInventory.Iface;
 import io.jflannel.daemon.iface.InterfaceInventory.RouteHit;
+import io.jflannel.subnet.IpLiteral;
 import java.net.Inet4Address;
 import java.net.Inet6Address;
 import java.net.InetAddress;
@@ -118,7 +119,7 @@ public final class InterfaceSelector {
   }
 
   private Optional<Selection> byNameOrIp(List<Iface> all, String spec, boolean ipv6, List<String> tried) {
-    Optional<InetAddress> literal = IpText.parseLiteral(spec);
+    Optional<InetAddress> literal = literal(spec);
     if (literal.isPresent()) {
       InetAddress ip = literal.get();
       Optional<Iface> owner = isFamily(ip, ipv6) ? owning(all, ip) : Optional.empty();
@@ -145,7 +146,7 @@ public final class InterfaceSelector {
     // Upstream matches the regex against every address first, then against names.
     for (Iface i : all) {
       for (Address a : i.addresses()) {
-        if (isFamily(a.ip(), ipv6) && p.matcher(IpText.format(a.ip())).find()) {
+        if (isFamily(a.ip(), ipv6) && p.matcher(IpLiteral.format(a.ip())).find()) {
           return Optional.of(new Selection(i, a.ip()));
         }
       }
@@ -168,6 +169,15 @@ public final class InterfaceSelector {
         .filter(a -> !a.ip().isLoopbackAddress())
         .min(Comparator.comparing((Address a) -> !a.global()).thenComparing(a -> !a.permanent()))
         .map(Address::ip);
+  }
+
+  /** The address when {@code spec} is an IP literal, else empty: it names an interface. */
+  private static Optional<InetAddress> literal(String spec) {
+    try {
+      return Optional.of(IpLiteral.parse(spec));
+    } catch (IllegalArgumentException e) {
+      return Optional.empty();
+    }
   }
 
   private static Optional<Iface> owning(List<Iface> all, InetAddress ip) {

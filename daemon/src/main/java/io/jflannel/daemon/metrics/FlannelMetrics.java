@@ -11,10 +11,15 @@ import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
+import io.jflannel.backend.BackendListener;
+import io.jflannel.backend.RejectReason;
+import io.prometheus.metrics.core.metrics.GaugeWithCallback;
 import java.time.Duration;
 import java.util.List;
+import java.util.Locale;
 import java.util.Objects;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.function.BooleanSupplier;
 import java.util.function.LongSupplier;
 
 /**
@@ -23,12 +28,26 @@ import java.util.function.LongSupplier;
  * client; the latency histogram has fixed buckets from 1 ms to 30 s. No metric samples
  * exemplars: the client's exemplar sampler looks for an OpenTelemetry span through a module the
  * build leaves out.
+ *
+ * <p>Every series a dashboard or an alert reads exists from the first scrape, at zero until
+ * something happens (decision 0930): the counters start with every label value they can take
+ * that is known in advance (repair and resync kinds, reject reasons, renewal results, the
+ * errnos rtnetlink answers our requests with), and the per-backend series when the daemon
+ * names its backend ({@link #backend}).
  */
 public final class FlannelMetrics implements Metrics {
   /** Upper bounds of {@code flannel_programming_latency_seconds}, 1 ms to 30 s. */
   static final double[] LATENCY_BOUNDS = {
       0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30};
   private static final String MALFORMED = "malformed";
+  /** The rule engines' kinds, as {@code TrafficRules.kind()} names them. */
+  static final List<String> RULE_KINDS = List.of("iptables", "nftables");
+  /**
+   * The errnos rtnetlink answers route, neighbour, FDB, link and address requests with, as
+   * {@code netlink.Errno} names them; other errnos appear when they first happen.
+   */
+  static final List<String> NETLINK_ERRNOS = List.of("EPERM", "ENOENT", "ESRCH", "EEXIST", "ENODEV",
+      "EINVAL", "EBUSY", "ENETDOWN", "ENETUNREACH", "EHOSTUNREACH", "ENOBUFS", "EOPNOTSUPP");
 
   private final PrometheusRegistry registry = new PrometheusRegistry();
   private final PrometheusTextFormatWriter writer = PrometheusTextFormatWriter.create();
@@ -42,17 +61,30 @@ public final class FlannelMetrics implements Metrics {
   private final List<LongSupplier> malformedSources = new CopyOnWriteArrayList<>();
   private long malformedCounted; // guarded by this
 
-  /** A fresh registry, with {@code flannel_build_info{version}} set to 1. */
+  /** A fresh registry, with {@code flannel_build_info{version}} set to 1 and never ready. */
   public FlannelMetrics(String version) {
+    this(version, () -> false);
+  }
+
+  /**
+   * A fresh registry, with {@code flannel_build_info{version}} set to 1 and
+   * {@code flannel_ready} read from {@code ready} at each scrape.
+   */
+  public FlannelMetrics(String version, BooleanSupplier ready) {
     Objects.requireNonNull(version, "version");
+    Objects.requireNonNull(ready, "ready");
     Info.builder().name("flannel_build_info")
         .help("jflannel build information; the value is always 1")
         .labelNames("version")
         .register(registry)
         .addLabelValues(version);
+    GaugeWithCallback.builder().name("flannel_ready")
+        .help("1 once subnet.env is written and /readyz answers 200, else 0")
+        .callback(cb -> cb.call(ready.getAsBoolean() ? 1 : 0))
+        .register(registry);
     peers = Gauge.builder().name("flannel_peers")
-        .help("Peers currently programmed, by backend")
-        .labelNames("backend")
+        .help("Peers currently programmed, by backend and address family")
+        .labelNames("backend", "family")
         .withoutExemplars()
         .register(registry);
     latency = Histogram.builder().name("flannel_programming_latency_seconds")
@@ -67,6 +99,28 @@ public final class FlannelMetrics implements Metrics {
     repairs = counter("flannel_repairs", "Drift found and repaired, by kind", "kind");
     renewals = counter("flannel_lease_renewals", "Subnet lease renewals, by result", "result");
     rejected = counter("flannel_rejected_peers", "Peer leases refused, by reason", "reason");
+    for (BackendListener.ObjectKind k : BackendListener.ObjectKind.values()) {
+      repairs.initLabelValues(label(k));
+    }
+    for (BackendListener.ResyncKind k : BackendListener.ResyncKind.values()) {
+      resyncs.initLabelValues(label(k));
+    }
+    for (String kind : RULE_KINDS) {
+      repairs.initLabelValues(kind);
+      resyncs.initLabelValues(kind);
+    }
+    for (RejectReason r : RejectReason.values()) {
+      rejected.initLabelValues(r.label());
+    }
+    rejected.initLabelValues(MALFORMED);
+    NETLINK_ERRNOS.forEach(netlinkErrors::initLabelValues);
+    renewals.initLabelValues("success");
+    renewals.initLabelValues("failure");
+  }
+
+  /** How metric labels name a backend's object or resync kind: {@code route}, {@code periodic}. */
+  public static String label(Enum<?> kind) {
+    return kind.name().toLowerCase(Locale.ROOT);
   }
 
   private Counter counter(String name, String help, String label) {
@@ -86,8 +140,16 @@ public final class FlannelMetrics implements Metrics {
   }
 
   @Override
-  public void peers(String backend, int count) {
-    peers.labelValues(backend).set(count);
+  public void backend(String backend, List<String> families) {
+    for (String family : families) {
+      peers.labelValues(backend, family).set(0);
+    }
+    latency.initLabelValues(backend);
+  }
+
+  @Override
+  public void peers(String backend, String family, int count) {
+    peers.labelValues(backend, family).set(count);
   }
 
   @Override
@@ -127,7 +189,6 @@ public final class FlannelMetrics implements Metrics {
    */
   public void malformedPeers(LongSupplier source) {
     malformedSources.add(Objects.requireNonNull(source, "source"));
-    rejected.initLabelValues(MALFORMED);
   }
 
   private synchronized void countMalformed() {

@@ -1,6 +1,7 @@
 package io.jflannel.daemon.metrics;
 
 import java.time.Duration;
+import java.util.List;
 
 /**
  * What flanneld's parts report for {@code /metrics}. A plain interface with domain verbs, so
@@ -12,8 +13,17 @@ public interface Metrics {
   /** Does nothing; for tests and tools that do not export metrics. */
   Metrics NOOP = new Metrics() {};
 
-  /** The number of peers {@code backend} currently programs ({@code flannel_peers}). */
-  default void peers(String backend, int count) {}
+  /**
+   * The daemon runs {@code backend} for {@code families} ({@code ipv4}, {@code ipv6}): its
+   * series ({@code flannel_peers}, {@code flannel_programming_latency_seconds}) start at zero.
+   */
+  default void backend(String backend, List<String> families) {}
+
+  /**
+   * The number of peers {@code backend} currently programs for {@code family}
+   * ({@code flannel_peers}).
+   */
+  default void peers(String backend, String family, int count) {}
 
   /**
    * How long programming one change into the kernel took

@@ -19,19 +19,9 @@ public enum IpFamily {
     this.nftTable = nftTable;
   }
 
-  /** {@code iptables} or {@code ip6tables}. */
+  /** {@code iptables} or {@code ip6tables}; {@link IptablesFlavour} names the flavoured forms. */
   public String iptables() {
     return iptables;
-  }
-
-  /** {@code iptables-restore} or {@code ip6tables-restore}. */
-  public String iptablesRestore() {
-    return iptables + "-restore";
-  }
-
-  /** {@code iptables-save} or {@code ip6tables-save}. */
-  public String iptablesSave() {
-    return iptables + "-save";
   }
 
   /** The multicast range that is never masqueraded. */

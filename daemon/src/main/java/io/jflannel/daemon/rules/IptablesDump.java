@@ -73,6 +73,16 @@ public final class IptablesDump {
     return (int) rules(table, chain).stream().filter(ruleLine::equals).count();
   }
 
+  /** The tables the dump holds, in dump order. */
+  public List<String> tableNames() {
+    return List.copyOf(tables.keySet());
+  }
+
+  /** The chains {@code table} declares, in dump order; empty when the table is absent. */
+  public List<String> chains(String table) {
+    return List.copyOf(tables.getOrDefault(table, Map.of()).keySet());
+  }
+
   /** Every rule line of a table, chain by chain, for tests and diagnostics. */
   public Optional<List<String>> table(String table) {
     Map<String, List<String>> chains = tables.get(table);

@@ -34,8 +34,8 @@ public final class IptablesRuleSets {
 
   /** The masquerade chain for cluster network C and own subnet P. */
   public static IptablesChain masquerade(FamilyNets nets, boolean randomFully) {
-    String c = CidrText.of(nets.network());
-    String p = CidrText.of(nets.subnet());
+    String c = nets.network().toString();
+    String p = nets.subnet().toString();
     String comment = "flanneld masq";
     String tail = " -m comment --comment \"" + comment + "\" -j ";
     String masq = "MASQUERADE" + (randomFully ? " --random-fully" : "");
@@ -54,7 +54,7 @@ public final class IptablesRuleSets {
 
   /** The forward chain accepting everything from or to cluster network C. */
   public static IptablesChain forward(FamilyNets nets) {
-    String c = CidrText.of(nets.network());
+    String c = nets.network().toString();
     String comment = "flanneld forward";
     String tail = " -m comment --comment \"" + comment + "\" -j ACCEPT";
     List<String> rules = List.of(

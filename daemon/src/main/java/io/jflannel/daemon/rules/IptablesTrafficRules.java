@@ -19,12 +19,24 @@ public final class IptablesTrafficRules implements TrafficRules {
   private static final Logger LOG = LoggerFactory.getLogger(IptablesTrafficRules.class);
 
   private final List<IptablesChain> desired;
+  private final IptablesFlavour flavour;
   private final CommandRunner runner;
 
-  /** Rules for {@code plan}, run through {@code runner}. */
+  /** Rules for {@code plan}, run through {@code runner} with the unsuffixed iptables commands. */
   public IptablesTrafficRules(RulePlan plan, CommandRunner runner) {
+    this(plan, IptablesFlavour.INSTALLED, runner);
+  }
+
+  /** Rules for {@code plan}, programmed with {@code flavour}'s commands through {@code runner}. */
+  public IptablesTrafficRules(RulePlan plan, IptablesFlavour flavour, CommandRunner runner) {
     this.desired = IptablesRuleSets.render(plan);
+    this.flavour = Objects.requireNonNull(flavour, "flavour");
     this.runner = Objects.requireNonNull(runner, "runner");
+  }
+
+  /** The flavour whose commands program the rules. */
+  public IptablesFlavour flavour() {
+    return flavour;
   }
 
   /** The chains this instance keeps in place. */
@@ -50,7 +62,7 @@ public final class IptablesTrafficRules implements TrafficRules {
       IptablesDump dump = dump(e.getKey(), tablesOf(e.getValue()));
       List<String> drift = drift(e.getValue(), dump);
       if (!drift.isEmpty()) {
-        LOG.warn("{} rules out of place ({}); rebuilding", e.getKey().iptables(),
+        LOG.warn("{} rules out of place ({}); rebuilding", flavour.iptables(e.getKey()),
             String.join("; ", drift));
         restore(e.getKey(), rebuildPayload(e.getValue(), dump));
         repaired = true;
@@ -92,7 +104,7 @@ public final class IptablesTrafficRules implements TrafficRules {
         }
       });
       if (payload.length() > 0) {
-        LOG.info("removing {} rules of the previous network/subnet", family.iptables());
+        LOG.info("removing {} rules of the previous network/subnet", flavour.iptables(family));
         restore(family, payload.toString());
       }
     });
@@ -143,17 +155,70 @@ public final class IptablesTrafficRules implements TrafficRules {
     return p.toString();
   }
 
+  /**
+   * Removes every flannel chain ({@code FLANNEL-POSTRTG}, {@code FLANNEL-FWD}) that
+   * {@code flavour} holds for {@code family}, with every rule of any chain that jumps to it,
+   * in one restore transaction; other rules stay. Reads the full listing rather than
+   * {@code -t nat}: asking iptables-legacy for a table creates it.
+   *
+   * @return the removed chains as {@code table/chain}; empty when there was nothing to remove
+   */
+  public static List<String> removeAll(IptablesFlavour flavour, IpFamily family, CommandRunner runner) {
+    IptablesDump dump = IptablesDump.parse(runner.run(List.of(flavour.save(family)), ""));
+    List<String> ourChains = List.of(IptablesRuleSets.MASQ_CHAIN, IptablesRuleSets.FORWARD_CHAIN);
+    List<String> removed = new ArrayList<>();
+    StringBuilder payload = new StringBuilder();
+    for (String table : dump.tableNames()) {
+      List<String> present = dump.chains(table).stream().filter(ourChains::contains).toList();
+      if (present.isEmpty()) {
+        continue;
+      }
+      payload.append('*').append(table).append('\n');
+      for (String chain : dump.chains(table)) {
+        if (present.contains(chain)) {
+          continue; // flushed below
+        }
+        for (String rule : dump.rules(table, chain)) {
+          if (present.stream().anyMatch(c -> jumpsTo(rule, c))) {
+            payload.append("-D").append(rule.substring(2)).append('\n');
+          }
+        }
+      }
+      for (String chain : present) {
+        payload.append("-F ").append(chain).append('\n');
+      }
+      for (String chain : present) {
+        payload.append("-X ").append(chain).append('\n');
+        removed.add(table + "/" + chain);
+      }
+      payload.append("COMMIT\n");
+    }
+    if (!removed.isEmpty()) {
+      restore(runner, flavour.restore(family), payload.toString());
+    }
+    return removed;
+  }
+
+  private static boolean jumpsTo(String rule, String chain) {
+    return rule.endsWith(" -j " + chain) || rule.contains(" -j " + chain + " ")
+        || rule.endsWith(" -g " + chain) || rule.contains(" -g " + chain + " ");
+  }
+
   private IptablesDump dump(IpFamily family, List<String> tables) {
     StringBuilder all = new StringBuilder();
     for (String table : tables) {
-      all.append(runner.run(List.of(family.iptablesSave(), "-t", table), ""));
+      all.append(runner.run(List.of(flavour.save(family), "-t", table), ""));
     }
     return IptablesDump.parse(all.toString());
   }
 
   private void restore(IpFamily family, String payload) {
-    LOG.debug("{} --noflush --wait <<\n{}", family.iptablesRestore(), payload);
-    runner.run(List.of(family.iptablesRestore(), "--noflush", "--wait"), payload);
+    restore(runner, flavour.restore(family), payload);
+  }
+
+  private static void restore(CommandRunner runner, String command, String payload) {
+    LOG.debug("{} --noflush --wait <<\n{}", command, payload);
+    runner.run(List.of(command, "--noflush", "--wait"), payload);
   }
 
   private static List<String> tablesOf(List<IptablesChain> chains) {

@@ -27,8 +27,8 @@ public final class NftRuleSets {
   private static NftTable table(FamilyNets nets, RulePlan plan) {
     IpFamily f = nets.family();
     String ip = f.nftFamily();
-    String c = CidrText.of(nets.network());
-    String p = CidrText.of(nets.subnet());
+    String c = nets.network().toString();
+    String p = nets.subnet().toString();
     StringBuilder t = new StringBuilder();
     t.append("table ").append(ip).append(' ').append(f.nftTable()).append(" {\n");
     t.append("\tcomment \"rules for ").append(f.nftTable()).append("\"\n");

@@ -79,6 +79,29 @@ public final class NftTrafficRules implements TrafficRules {
     }
   }
 
+  /**
+   * Deletes flannel's nft tables ({@code ip flannel-ipv4}, {@code ip6 flannel-ipv6}) where
+   * present, in one transaction; other tables stay.
+   *
+   * @return the deleted tables as nft names them; empty when there was none
+   */
+  public static List<String> removeAll(CommandRunner runner) {
+    Set<String> present = presentTables(runner);
+    List<String> deleted = new ArrayList<>();
+    StringBuilder script = new StringBuilder();
+    for (IpFamily f : IpFamily.values()) {
+      String name = f.nftFamily() + " " + f.nftTable();
+      if (present.contains(name)) {
+        script.append("delete table ").append(name).append('\n');
+        deleted.add(name);
+      }
+    }
+    if (!deleted.isEmpty()) {
+      runner.run(List.of("nft", "-f", "-"), script.toString());
+    }
+    return deleted;
+  }
+
   /** The script that atomically replaces {@code tables}. */
   static String replaceScript(List<NftTable> tables) {
     StringBuilder s = new StringBuilder();
@@ -98,6 +121,10 @@ public final class NftTrafficRules implements TrafficRules {
   }
 
   private Set<String> presentTables() {
+    return presentTables(runner);
+  }
+
+  private static Set<String> presentTables(CommandRunner runner) {
     String out = runner.run(List.of("nft", "list", "tables"), "");
     return NftTable.significant(out).stream()
         .filter(l -> l.startsWith("table "))

@@ -15,7 +15,15 @@ public final class RandomFully {
 
   /** Asks {@code iptables --version} through {@code runner} and checks {@code kernelRelease}. */
   public static boolean supported(CommandRunner runner, String kernelRelease) {
-    String out = runner.run(List.of("iptables", "--version"), "");
+    return supported(runner, "iptables", kernelRelease);
+  }
+
+  /**
+   * Asks {@code <iptables> --version} (the flavour that programs the rules, e.g.
+   * {@code iptables-legacy}) through {@code runner} and checks {@code kernelRelease}.
+   */
+  public static boolean supported(CommandRunner runner, String iptables, String kernelRelease) {
+    String out = runner.run(List.of(iptables, "--version"), "");
     return atLeast(out, 1, 6, 2) && atLeast(kernelRelease, 3, 13, 0);
   }
 

@@ -3,7 +3,8 @@ package io.jflannel.daemon.rules;
 /**
  * Flannel's masquerade and forward rules in the kernel, kept equal to one {@link RulePlan}.
  * Implementations: {@link IptablesTrafficRules} (iptables-restore) and {@link NftTrafficRules}
- * ({@code nft -f -}). Every verb runs its tools through a {@link CommandRunner}.
+ * ({@code nft -f -}), made by {@link RuleTools#create}. Every verb runs its tools through a
+ * {@link CommandRunner}.
  */
 public interface TrafficRules {
 
@@ -25,9 +26,4 @@ public interface TrafficRules {
 
   /** {@code iptables} or {@code nftables}: names the mechanism in logs and metric tags. */
   String kind();
-
-  /** The implementation the network config asks for ({@code EnableNFTables}). */
-  static TrafficRules create(RulePlan plan, boolean nftables, CommandRunner runner) {
-    return nftables ? new NftTrafficRules(plan, runner) : new IptablesTrafficRules(plan, runner);
-  }
 }

@@ -10,10 +10,12 @@ import io.jflannel.daemon.flags.FlanneldOptions;
 import io.jflannel.daemon.http.HealthServer;
 import io.jflannel.daemon.http.Readiness;
 import io.jflannel.daemon.metrics.FlannelMetrics;
+import io.jflannel.daemon.rules.RuleTools;
 import io.jflannel.daemon.runtime.HeapCompaction;
 import io.jflannel.netlink.Netlink;
 import io.jflannel.netlink.NetlinkException;
 import io.jflannel.netlink.Route;
+import io.jflannel.subnet.IpLiteral;
 import io.jflannel.subnet.IpNet;
 import io.jflannel.subnet.Lease;
 import io.jflannel.subnet.NetworkConfig;
@@ -48,8 +50,8 @@ public final class Daemon implements AutoCloseable {
 
   private final FlanneldOptions options;
   private final Map<String, String> env;
-  private final FlannelMetrics metrics = new FlannelMetrics(Version.current());
   private final Readiness readiness = new Readiness();
+  private final FlannelMetrics metrics = new FlannelMetrics(Version.current(), readiness::isReady);
   private final CompletableFuture<Integer> exit = new CompletableFuture<>();
   // Everything started, closed in reverse order on shutdown.
   private final Deque<AutoCloseable> resources = new ArrayDeque<>();
@@ -96,6 +98,7 @@ public final class Daemon implements AutoCloseable {
     NetworkConfig config = opened.config();
     LOG.info("network config: Network={} IPv6Network={} backend={}", config.network(),
         config.ipv6Network(), config.backend().type());
+    RuleTools ruleTools = RuleSetup.tools(options.rules(), config); // a host without them fails before the lease
 
     ExternalInterface ext = new InterfaceResolver(options.iface()).resolve(netlink, subnets, config);
     LOG.info("using interface {} (index {}), address {}, advertising {}{}", ext.name(), ext.index(),
@@ -106,7 +109,7 @@ public final class Daemon implements AutoCloseable {
     String type = config.backend().type();
     Network net;
     try {
-      net = Backends.create(type, new BackendContext(netlink, ext, subnets, new BackendMetrics(metrics, type)))
+      net = Backends.create(type, new BackendContext(netlink, ext, subnets, new BackendMetrics(metrics, type, config)))
           .registerNetwork(config);
     } catch (BackendException | SubnetException e) {
       throw new FatalException(e.getMessage(), e);
@@ -118,7 +121,7 @@ public final class Daemon implements AutoCloseable {
     LOG.info("lease acquired: {}{}", lease.subnet() != null ? lease.subnet() : "",
         lease.ipv6Subnet() != null ? " " + lease.ipv6Subnet() : "");
 
-    RuleSetup.install(options.rules(), config, lease, previous, metrics).ifPresent(resources::push);
+    RuleSetup.install(ruleTools, options.rules(), config, lease, previous, metrics).ifPresent(resources::push);
     if (options.ipBlackholeRoute()) {
       addBlackholeRoutes(netlink, lease);
     }
@@ -229,7 +232,7 @@ public final class Daemon implements AutoCloseable {
   }
 
   private static String text(java.net.InetAddress a) {
-    return a == null ? "-" : IpNet.format(a);
+    return a == null ? "-" : IpLiteral.format(a);
   }
 
   /** Stops watchers, timers and servers; leaves the dataplane in place. */

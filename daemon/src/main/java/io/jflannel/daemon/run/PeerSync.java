@@ -1,7 +1,8 @@
 package io.jflannel.daemon.run;
 
 import io.jflannel.backend.Network;
-import io.jflannel.subnet.IpNet;
+import io.jflannel.subnet.IpLiteral;
+
 import io.jflannel.subnet.Lease;
 import io.jflannel.subnet.LeaseEvent;
 import io.jflannel.subnet.PeerChanges;
@@ -98,7 +99,7 @@ final class PeerSync implements PeerListener, AutoCloseable {
   }
 
   private static String text(InetAddress a) {
-    return a == null ? "-" : IpNet.format(a);
+    return a == null ? "-" : IpLiteral.format(a);
   }
 
   @Override

@@ -2,11 +2,11 @@ package io.jflannel.daemon.run;
 
 import io.jflannel.daemon.flags.FlanneldOptions;
 import io.jflannel.daemon.metrics.Metrics;
-import io.jflannel.daemon.rules.CommandRunner;
 import io.jflannel.daemon.rules.FamilyNets;
-import io.jflannel.daemon.rules.RandomFully;
 import io.jflannel.daemon.rules.RulePlan;
 import io.jflannel.daemon.rules.RuleResync;
+import io.jflannel.daemon.rules.RuleSetupException;
+import io.jflannel.daemon.rules.RuleTools;
 import io.jflannel.daemon.rules.TrafficRules;
 import io.jflannel.subnet.IpNet;
 import io.jflannel.subnet.Lease;
@@ -17,8 +17,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Installs the masquerade and forward rules for the lease (iptables or nftables), after removing
- * those computed from the previous subnet.env when the network or subnet changed, and returns
+ * Installs the masquerade and forward rules for the lease (iptables of the detected flavour, or
+ * nftables), after removing the other mode's rules and those computed from the previous
+ * subnet.env when the network or subnet changed, and returns
  * the periodic check that keeps them in place.
  */
 final class RuleSetup {
@@ -27,16 +28,24 @@ final class RuleSetup {
   private RuleSetup() {
   }
 
+  /** The rule tools of the mode the config selects (nft, or the detected iptables flavour). */
+  static RuleTools tools(FlanneldOptions.Rules flags, NetworkConfig config) throws FatalException {
+    try {
+      return RuleTools.select(flags, config);
+    } catch (RuleSetupException e) {
+      throw new FatalException(e.getMessage(), e);
+    }
+  }
+
   /** @return the running rule check, or empty when no rule is wanted */
-  static Optional<AutoCloseable> install(FlanneldOptions.Rules flags, NetworkConfig config, Lease lease,
-      Optional<SubnetEnv> previous, Metrics metrics) throws FatalException {
-    CommandRunner runner = CommandRunner.direct();
-    boolean randomFully = flags.ipMasq() && !flags.randomFullyDisabled()
-        && RandomFully.supported(runner, RandomFully.kernelRelease());
+  static Optional<AutoCloseable> install(RuleTools tools, FlanneldOptions.Rules flags, NetworkConfig config,
+      Lease lease, Optional<SubnetEnv> previous, Metrics metrics) throws FatalException {
+    boolean randomFully = flags.ipMasq() && !flags.randomFullyDisabled() && tools.randomFullySupported();
     RulePlan plan = RulePlan.of(flags, nets(config.network(), lease.subnet()),
         nets(config.ipv6Network(), lease.ipv6Subnet()), randomFully);
-    TrafficRules rules = TrafficRules.create(plan, config.enableNftables(), runner);
+    TrafficRules rules = tools.create(plan);
     try {
+      tools.removeOtherMode();
       if (previous.isPresent()) {
         SubnetEnv p = previous.get();
         RulePlan old = RulePlan.of(flags, nets(p.network(), p.subnet()),

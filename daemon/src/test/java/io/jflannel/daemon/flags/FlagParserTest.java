@@ -66,6 +66,7 @@ class FlagParserTest {
     assertFalse(o.rules().randomFullyDisabled());
     assertEquals(Duration.ofSeconds(5), o.rules().resyncPeriod());
     assertTrue(o.rules().forwardRules());
+    assertEquals(IptablesMode.AUTO, o.rules().iptablesMode());
     assertFalse(o.ipBlackholeRoute());
     assertEquals(InetAddress.getByName("0.0.0.0"), o.health().ip());
     assertEquals(0, o.health().port());
@@ -256,10 +257,28 @@ class FlagParserTest {
           "--public-ipv6", "--subnet-file", "--subnet-lease-renew-margin", "--ip-masq",
           "--ip-masq-fully-random-disable", "--iptables-resync", "--iptables-forward-rules",
           "--ip-blackhole-route", "--healthz-ip", "--healthz-port",
-          "--set-node-network-unavailable", "-v", "--version")) {
+          "--set-node-network-unavailable", "--iptables-mode", "-v", "--version")) {
         assertTrue(e.stdout().contains(flag), flag + " missing from help");
       }
     }
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"--iptables-mode=legacy", "-iptables-mode=legacy", "--iptables-mode legacy",
+      "--iptables-mode=LEGACY", "-iptables-mode Legacy"})
+  void iptablesModeInEveryForm(String form) {
+    assertEquals(IptablesMode.LEGACY, ok(form.split(" ")).rules().iptablesMode());
+  }
+
+  @Test
+  void iptablesModeFromTheEnvironmentUnlessOnTheCommandLine() {
+    Map<String, String> env = Map.of("FLANNELD_IPTABLES_MODE", "nft");
+    assertEquals(IptablesMode.NFT, ok(env).rules().iptablesMode());
+    assertEquals(IptablesMode.AUTO, ok(env, "--iptables-mode=auto").rules().iptablesMode());
+    CommandLineOutcome.Exit bad = exit(Map.of("FLANNELD_IPTABLES_MODE", "nftables"));
+    assertEquals(2, bad.status());
+    assertTrue(bad.stderr().contains("--iptables-mode (from environment FLANNELD_IPTABLES_MODE)")
+        && bad.stderr().contains("'nftables' is not an iptables mode (use auto, nft or legacy)"), bad.stderr());
   }
 
   @Test

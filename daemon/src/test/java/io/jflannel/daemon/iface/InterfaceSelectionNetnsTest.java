@@ -9,7 +9,7 @@ import io.jflannel.daemon.iface.InterfaceSelector.Selection;
 import io.jflannel.daemon.testing.TestNetns;
 import io.jflannel.netlink.NetNs;
 import io.jflannel.netlink.Netlink;
-import io.jflannel.subnet.IpNet;
+import io.jflannel.subnet.IpLiteral;
 import java.util.List;
 import java.util.Optional;
 import java.util.regex.Pattern;
@@ -63,14 +63,14 @@ class InterfaceSelectionNetnsTest {
 
   static Request req(List<String> names, List<String> regexes, String canReach, String publicIp) {
     return new Request(false, names, regexes.stream().map(Pattern::compile).toList(),
-        Optional.ofNullable(canReach).map(IpNet::parseAddress),
-        Optional.ofNullable(publicIp).map(IpNet::parseAddress));
+        Optional.ofNullable(canReach).map(IpLiteral::parse),
+        Optional.ofNullable(publicIp).map(IpLiteral::parse));
   }
 
   void expect(Request r, String iface, String address) throws Exception {
     Selection s = selector.select(r);
     assertEquals(iface, s.iface().name());
-    assertEquals(address, IpNet.format(s.address()));
+    assertEquals(address, IpLiteral.format(s.address()));
     assertTrue(s.iface().mtu() > 0);
   }
 

@@ -9,7 +9,7 @@ import io.jflannel.daemon.iface.InterfaceInventory.Iface;
 import io.jflannel.daemon.iface.InterfaceInventory.RouteHit;
 import io.jflannel.daemon.iface.InterfaceSelector.Request;
 import io.jflannel.daemon.iface.InterfaceSelector.Selection;
-import io.jflannel.subnet.IpNet;
+import io.jflannel.subnet.IpLiteral;
 import java.net.InetAddress;
 import java.util.List;
 import java.util.Map;
@@ -20,7 +20,7 @@ import org.junit.jupiter.api.Test;
 class InterfaceSelectorTest {
 
   static InetAddress ip(String s) {
-    return IpNet.parseAddress(s);
+    return IpLiteral.parse(s);
   }
 
   static Address global(String s) {

@@ -3,6 +3,8 @@ package io.jflannel.daemon.metrics;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.jflannel.backend.BackendListener;
+import io.jflannel.backend.RejectReason;
 import java.time.Duration;
 import java.util.List;
 import org.junit.jupiter.api.Test;
@@ -12,9 +14,9 @@ class FlannelMetricsTest {
   @Test
   void scrapeShowsEveryFlannelMetric() {
     FlannelMetrics m = new FlannelMetrics("0.1.0");
-    m.peers("vxlan", 3);
-    m.peers("vxlan", 5);
-    m.peers("host-gw", 1);
+    m.peers("vxlan", "ipv4", 3);
+    m.peers("vxlan", "ipv4", 5);
+    m.peers("host-gw", "ipv4", 1);
     m.programmingLatency("vxlan", Duration.ofMillis(12));
     m.programmingLatency("vxlan", Duration.ofMillis(30));
     m.netlinkError("EEXIST");
@@ -30,8 +32,8 @@ class FlannelMetricsTest {
     String text = m.scrape();
     for (String expected : List.of(
         "flannel_build_info{version=\"0.1.0\"} 1",
-        "flannel_peers{backend=\"vxlan\"} 5",
-        "flannel_peers{backend=\"host-gw\"} 1",
+        "flannel_peers{backend=\"vxlan\",family=\"ipv4\"} 5",
+        "flannel_peers{backend=\"host-gw\",family=\"ipv4\"} 1",
         "flannel_programming_latency_seconds_count{backend=\"vxlan\"} 2",
         "flannel_programming_latency_seconds_bucket{backend=\"vxlan\",le=\"+Inf\"} 2",
         "flannel_netlink_errors_total{errno=\"EEXIST\"} 2",
@@ -45,7 +47,57 @@ class FlannelMetricsTest {
       assertTrue(text.contains(expected), () -> "missing " + expected + " in\n" + text);
     }
     assertTrue(text.contains("# TYPE flannel_programming_latency_seconds histogram"), text);
-    assertFalse(text.contains("flannel_peers{backend=\"vxlan\"} 3"));
+    assertFalse(text.contains("flannel_peers{backend=\"vxlan\",family=\"ipv4\"} 3"));
+  }
+
+  @Test
+  void aFreshScrapeHoldsEveryCounterAtZero() {
+    String text = new FlannelMetrics("0.1.0").scrape();
+    for (String expected : List.of(
+        "flannel_ready 0",
+        "flannel_lease_renewals_total{result=\"success\"} 0",
+        "flannel_lease_renewals_total{result=\"failure\"} 0",
+        "flannel_netlink_errors_total{errno=\"EEXIST\"} 0",
+        "flannel_netlink_errors_total{errno=\"ENETUNREACH\"} 0",
+        "flannel_repairs_total{kind=\"iptables\"} 0",
+        "flannel_repairs_total{kind=\"nftables\"} 0",
+        "flannel_resyncs_total{kind=\"nftables\"} 0",
+        "flannel_rejected_peers_total{reason=\"malformed\"} 0")) {
+      assertTrue(text.contains(expected), () -> "missing " + expected + " in\n" + text);
+    }
+    for (BackendListener.ObjectKind k : BackendListener.ObjectKind.values()) {
+      assertTrue(text.contains("flannel_repairs_total{kind=\"" + FlannelMetrics.label(k) + "\"} 0"), k + "\n" + text);
+    }
+    for (BackendListener.ResyncKind k : BackendListener.ResyncKind.values()) {
+      assertTrue(text.contains("flannel_resyncs_total{kind=\"" + FlannelMetrics.label(k) + "\"} 0"), k + "\n" + text);
+    }
+    for (RejectReason r : RejectReason.values()) {
+      assertTrue(text.contains("flannel_rejected_peers_total{reason=\"" + r.label() + "\"} 0"), r + "\n" + text);
+    }
+    assertFalse(text.contains("flannel_peers{"), "no backend named yet:\n" + text);
+  }
+
+  @Test
+  void namingTheBackendStartsItsSeriesAtZero() {
+    FlannelMetrics m = new FlannelMetrics("0.1.0");
+    m.backend("vxlan", List.of("ipv4", "ipv6"));
+    String text = m.scrape();
+    for (String expected : List.of(
+        "flannel_peers{backend=\"vxlan\",family=\"ipv4\"} 0",
+        "flannel_peers{backend=\"vxlan\",family=\"ipv6\"} 0",
+        "flannel_programming_latency_seconds_count{backend=\"vxlan\"} 0",
+        "flannel_programming_latency_seconds_bucket{backend=\"vxlan\",le=\"+Inf\"} 0")) {
+      assertTrue(text.contains(expected), () -> "missing " + expected + " in\n" + text);
+    }
+  }
+
+  @Test
+  void readyFollowsItsSourceAtEachScrape() {
+    java.util.concurrent.atomic.AtomicBoolean ready = new java.util.concurrent.atomic.AtomicBoolean();
+    FlannelMetrics m = new FlannelMetrics("0.1.0", ready::get);
+    assertTrue(m.scrape().contains("\nflannel_ready 0"), m.scrape());
+    ready.set(true);
+    assertTrue(m.scrape().contains("\nflannel_ready 1"), m.scrape());
   }
 
   @Test

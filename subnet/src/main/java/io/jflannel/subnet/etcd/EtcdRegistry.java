@@ -15,6 +15,7 @@ import io.etcd.jetcd.options.GetOption;
 import io.etcd.jetcd.options.PutOption;
 import io.etcd.jetcd.options.WatchOption;
 import io.etcd.jetcd.watch.WatchResponse;
+import io.jflannel.subnet.IpLiteral;
 import io.jflannel.subnet.LeaseAttrs;
 import io.jflannel.subnet.LeaseAttrsJson;
 import io.jflannel.subnet.SubnetException;
@@ -177,7 +178,12 @@ final class EtcdRegistry implements AutoCloseable {
     try {
       k = EtcdLeaseKey.parse(key.substring(subnetsPrefix().length()));
     } catch (IllegalArgumentException e) {
-      reportBad(key, mod, e);
+      if (withValue) {
+        reportBad(key, mod, e);
+      } else {
+        // the deletion of a key never read as a lease: nothing to withdraw, nothing new to report
+        LOG.debug("ignoring the deletion of etcd key {}: {}", IpLiteral.quote(key), e.getMessage());
+      }
       return null;
     }
     LeaseAttrs attrs = null;
@@ -197,9 +203,9 @@ final class EtcdRegistry implements AutoCloseable {
   private void reportBad(String key, long modRevision, IllegalArgumentException e) {
     if (reportedBad.add(key + "@" + modRevision)) {
       malformed.incrementAndGet();
-      LOG.warn("skipping etcd key {}: {}", key, e.getMessage());
+      LOG.warn("skipping etcd key {}: {}", IpLiteral.quote(key), e.getMessage());
     } else {
-      LOG.debug("skipping etcd key {} (revision {}, reported before)", key, modRevision);
+      LOG.debug("skipping etcd key {} (revision {}, reported before)", IpLiteral.quote(key), modRevision);
     }
   }
 

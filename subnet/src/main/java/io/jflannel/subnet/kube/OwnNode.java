@@ -1,5 +1,6 @@
 package io.jflannel.subnet.kube;
 
+import io.jflannel.subnet.IpLiteral;
 import io.jflannel.subnet.IpNet;
 import io.jflannel.subnet.LeaseAttrs;
 import io.jflannel.subnet.NetworkConfig;
@@ -59,9 +60,9 @@ final class OwnNode {
             + e.getMessage(), e);
       }
       if (net.isIpv4() && v4 == null) {
-        v4 = net.network();
+        v4 = net;
       } else if (!net.isIpv4() && v6 == null) {
-        v6 = net.network();
+        v6 = net;
       }
     }
     if (config.enableIpv4()) {
@@ -121,12 +122,12 @@ final class OwnNode {
     if (config.enableIpv4()) {
       m.put(keys.backendData(), PeerReader.renderJson(advertised.backendData()));
       if (advertised.publicIp() != null) {
-        m.put(keys.publicIp(), IpNet.format(advertised.publicIp()));
+        m.put(keys.publicIp(), IpLiteral.format(advertised.publicIp()));
       }
     }
     if (config.enableIpv6() && advertised.publicIpv6() != null) {
       m.put(keys.backendV6Data(), PeerReader.renderJson(advertised.backendV6Data()));
-      m.put(keys.publicIpv6(), IpNet.format(advertised.publicIpv6()));
+      m.put(keys.publicIpv6(), IpLiteral.format(advertised.publicIpv6()));
     }
     m.put(keys.kubeSubnetManager(), "true");
     return m;
@@ -171,7 +172,7 @@ final class OwnNode {
       return Optional.empty();
     }
     try {
-      return Optional.of(v6 ? IpLiterals.parseV6(text) : IpLiterals.parseV4(text));
+      return Optional.of(v6 ? IpLiteral.parseV6(text) : IpLiteral.parseV4(text));
     } catch (IllegalArgumentException e) {
       throw new SubnetException("annotation " + key + " on node \"" + view.name() + "\": "
           + e.getMessage(), e);

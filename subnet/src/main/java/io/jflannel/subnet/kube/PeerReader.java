@@ -2,6 +2,7 @@ package io.jflannel.subnet.kube;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
+import io.jflannel.subnet.IpLiteral;
 import io.jflannel.subnet.IpNet;
 import io.jflannel.subnet.JsonTrees;
 import io.jflannel.subnet.Lease;
@@ -60,9 +61,9 @@ final class PeerReader {
         return new Malformed("spec.podCIDRs", e.getMessage());
       }
       if (net.isIpv4() && v4 == null) {
-        v4 = net.network();
+        v4 = net;
       } else if (!net.isIpv4() && v6 == null) {
-        v6 = net.network();
+        v6 = net;
       }
     }
     if (ipv4 && v4 == null) {
@@ -83,7 +84,7 @@ final class PeerReader {
         return new Malformed(keys.publicIp(), "missing");
       }
       try {
-        publicIp = IpLiterals.parseV4(text);
+        publicIp = IpLiteral.parseV4(text);
       } catch (IllegalArgumentException e) {
         return new Malformed(keys.publicIp(), e.getMessage());
       }
@@ -101,7 +102,7 @@ final class PeerReader {
         return new Malformed(keys.publicIpv6(), "missing");
       }
       try {
-        publicIpv6 = IpLiterals.parseV6(text);
+        publicIpv6 = IpLiteral.parseV6(text);
       } catch (IllegalArgumentException e) {
         return new Malformed(keys.publicIpv6(), e.getMessage());
       }
@@ -115,12 +116,14 @@ final class PeerReader {
     return new Peer(new Lease(ipv4 ? v4 : null, ipv6 ? v6 : null, attrs, null));
   }
 
-  /** Parses a pod CIDR; a bare address (no prefix length) is refused. */
+  /**
+   * Parses a pod CIDR strictly ({@link IpNet#parseNetwork}): a bare address, a leading zero
+   * ({@code 012.244.2.0/24}, which the API server reads as 12.244.2.0/24 and a lenient parser
+   * as 10.244.2.0/24), whitespace, an IPv4-mapped IPv6 network or host bits are refused, so a
+   * Node can never claim another node's subnet through a second spelling of it.
+   */
   static IpNet parseCidr(String text) {
-    if (text == null || text.indexOf('/') < 0) {
-      throw new IllegalArgumentException("\"" + text + "\" is not a CIDR (ADDRESS/PREFIX)");
-    }
-    return IpNet.parse(text);
+    return IpNet.parseNetwork(text);
   }
 
   /** Parses raw JSON from an annotation; absent text is refused. */

@@ -131,7 +131,7 @@ class EtcdBadPeerCatalogueTest {
 
   private boolean warned(String key) {
     return logs.list.stream().anyMatch(e -> e.getLevel() == Level.WARN
-        && e.getFormattedMessage().contains("skipping etcd key " + prefix + key));
+        && e.getFormattedMessage().contains("skipping etcd key \"" + prefix + key + "\""));
   }
 
   static Stream<Arguments> badEntries() {

@@ -36,9 +36,62 @@ class EtcdLeaseKeyTest {
 
   @ParameterizedTest
   @ValueSource(strings = {"garbage", "10.5.52.1-24", "10.5.52.0-24&10.5.53.0-24", "fc00:0:0:1::-64&10.5.52.0-24",
-      "10.5.52.0-24&", "a&b&c", "10.5.52.0/24", ""})
+      "10.5.52.0-24&", "a&b&c", "10.5.52.0/24", "", "10.5.52.0", "10.5.52.0-", "-24", "10.5.52.0-33", "10.5.52.0-x",
+      "banana-24"})
   void rejectsOtherForms(String key) {
-    assertThrows(IllegalArgumentException.class, () -> EtcdLeaseKey.parse(key));
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> EtcdLeaseKey.parse(key));
+    assertTrue(e.getMessage().contains("\"" + key + "\""), e.getMessage());
+  }
+
+  /**
+   * Every spelling of a subnet but the one upstream writes is refused: each would be a second
+   * key for a subnet that has its key already (an alias to impersonate or delete a peer with),
+   * or a key that names another subnet than the one other readers see.
+   */
+  @ParameterizedTest
+  @ValueSource(strings = {"10.244.2.0-24 ", " 10.244.2.0-24", "10.244.2.0-24\n", "10.244.2.0-24\u0000",
+      "012.244.2.0-24", "10.244.02.0-24", "10.244.2.00-24", "0xa.244.2.0-24", "10.244.512-24", "10.244.2.0-024",
+      "10.244.2.0-+24", "10.244.2.0- 24", "FC00:0:0:1::-64", "fc00:0000:0:1::-64", "fc00:0:0:1:0:0:0:0-64",
+      "fc00:0:0:1::-064", "::ffff:10.244.2.0-120", "10.244.2.0-24&FC00:0:0:1::-64", "10.244.2.0-24&fc00:0:0:1::-64 ",
+      "10.244.2.0-24 &fc00:0:0:1::-64", "10.244.2.0-24&fc00::1:0:0:0:0-64"})
+  void refusesEveryNonCanonicalSpelling(String key) {
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> EtcdLeaseKey.parse(key));
+    assertFalse(e.getMessage().contains("\n") || e.getMessage().contains("\u0000"), "control characters escaped");
+  }
+
+  @Test
+  void aliasMessagesSayWhatIsWrong() {
+    assertEquals("lease key \"10.244.2.0-24 \": prefix length \"24 \" is not a number",
+        assertThrows(IllegalArgumentException.class, () -> EtcdLeaseKey.parse("10.244.2.0-24 ")).getMessage());
+    assertEquals("lease key \" 10.244.2.0-24\": \" 10.244.2.0\" is not an IP address: it contains whitespace"
+        + " or a control character", assertThrows(IllegalArgumentException.class,
+        () -> EtcdLeaseKey.parse(" 10.244.2.0-24")).getMessage());
+    assertEquals("lease key \"10.244.2.0-024\": prefix length \"024\" is not in canonical form",
+        assertThrows(IllegalArgumentException.class, () -> EtcdLeaseKey.parse("10.244.2.0-024")).getMessage());
+    assertTrue(assertThrows(IllegalArgumentException.class, () -> EtcdLeaseKey.parse("012.244.2.0-24")).getMessage()
+        .contains("\"012\" has a leading zero"));
+    assertEquals("lease key \"FC00:0:0:1::-64\" is not in canonical form (that would be \"fc00:0:0:1::-64\")",
+        assertThrows(IllegalArgumentException.class, () -> EtcdLeaseKey.parse("FC00:0:0:1::-64")).getMessage());
+  }
+
+  /** Random subnets: the key written is the key read, and nothing else reads as it. */
+  @Test
+  void canonicalKeysRoundTrip() throws Exception {
+    java.util.Random rnd = new java.util.Random(3);
+    for (int i = 0; i < 5_000; i++) {
+      IpNet v4 = new IpNet(java.net.InetAddress.getByAddress(new byte[] {10, (byte) rnd.nextInt(256),
+          (byte) rnd.nextInt(256), (byte) rnd.nextInt(256)}), 8 + rnd.nextInt(25)).network();
+      byte[] b6 = new byte[16];
+      rnd.nextBytes(b6);
+      b6[0] = (byte) 0xfc;
+      IpNet v6 = new IpNet(java.net.Inet6Address.getByAddress(null, b6, -1), 16 + rnd.nextInt(113)).network();
+      for (EtcdLeaseKey k : List.of(new EtcdLeaseKey(v4, null), new EtcdLeaseKey(null, v6), new EtcdLeaseKey(v4, v6))) {
+        assertEquals(k, EtcdLeaseKey.parse(k.toString()));
+        assertThrows(IllegalArgumentException.class, () -> EtcdLeaseKey.parse(k + " "));
+        assertThrows(IllegalArgumentException.class, () -> EtcdLeaseKey.parse(k.toString().toUpperCase()
+            .equals(k.toString()) ? "0" + k : k.toString().toUpperCase()));
+      }
+    }
   }
 
   @Test

@@ -48,11 +48,16 @@ class PeerReaderTest {
     assertNull(l.expiration());
   }
 
+  /**
+   * Upstream masks host bits; we refuse them (decision 0900): {@code 10.244.7.9/24} would be a
+   * second spelling of 10.244.7.0/24, the way one Node takes over another's subnet.
+   */
   @Test
-  void hostBitsInPodCidrAreCleared() {
-    Lease l = ((PeerReader.Peer) v4.read(view(vxlanPeer("192.0.2.7", "2a:00:00:00:00:07"),
-        "10.244.7.9/24"))).lease();
-    assertEquals(IpNet.parse("10.244.7.0/24"), l.subnet());
+  void hostBitsInPodCidrAreRefused() {
+    PeerReader.Malformed m = assertInstanceOf(PeerReader.Malformed.class,
+        v4.read(view(vxlanPeer("192.0.2.7", "2a:00:00:00:00:07"), "10.244.7.9/24")));
+    assertEquals("spec.podCIDRs", m.field());
+    assertTrue(m.problem().contains("host bits"), m.problem());
   }
 
   @Test
@@ -98,7 +103,8 @@ class PeerReaderTest {
 
   @Test
   void unparsablePodCidrIsNamed() {
-    for (String bad : List.of("10.244.7.0/33", "banana", "10.244.7.0")) {
+    for (String bad : List.of("10.244.7.0/33", "banana", "10.244.7.0", "012.244.7.0/24", "10.244.7.0/024",
+        " 10.244.7.0/24", "10.244.7.0/24\n", "::ffff:10.244.7.0/24", "10.244.7.*/24", "0xa.244.7.0/24")) {
       PeerReader.Reading r = v4.read(view(vxlanPeer("192.0.2.7", "m"), bad));
       assertEquals("spec.podCIDRs", assertInstanceOf(PeerReader.Malformed.class, r, bad).field());
     }

@@ -12,8 +12,6 @@ import com.fasterxml.jackson.databind.JsonNode;
 import io.fabric8.kubernetes.api.model.Node;
 import io.fabric8.kubernetes.api.model.NodeBuilder;
 import io.fabric8.kubernetes.api.model.NodeConditionBuilder;
-import java.net.Inet4Address;
-import java.net.Inet6Address;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
@@ -55,18 +53,6 @@ class SmallPartsTest {
     IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
         () -> KubeOptions.fromEnvironment(Map.of("EVENT_QUEUE_DEPTH", "lots")));
     assertTrue(e.getMessage().contains("EVENT_QUEUE_DEPTH=lots"), e.getMessage());
-  }
-
-  @Test
-  void ipLiteralsAreStrictAndNeverResolve() {
-    assertTrue(IpLiterals.parse("192.0.2.1") instanceof Inet4Address);
-    assertTrue(IpLiterals.parse("2001:db8::1") instanceof Inet6Address);
-    for (String bad : List.of("localhost", "node-1", "10.1", "010.0.0.1", "192.0.2.0/24",
-        "fe80::1%eth0", "*", "192.0.2.1-5", " ")) {
-      assertThrows(IllegalArgumentException.class, () -> IpLiterals.parse(bad), bad);
-    }
-    assertThrows(IllegalArgumentException.class, () -> IpLiterals.parseV4("2001:db8::1"));
-    assertThrows(IllegalArgumentException.class, () -> IpLiterals.parseV6("192.0.2.1"));
   }
 
   private static final PeerReader READER = new PeerReader(AnnotationKeys.defaults(), true, false);
