@@ -21,6 +21,8 @@ public interface BackendListener {
     EVENT,
     /** The flannel device disappeared, went down or lost its address. */
     DEVICE,
+    /** The external interface came back up, was created again or changed its addresses. */
+    LINK,
     /** The kernel dropped notifications (ENOBUFS): full resync. */
     OVERRUN,
     /** The slow periodic safety-net resync. */
@@ -55,5 +57,12 @@ public interface BackendListener {
 
   /** A peer lease was rejected by validation and is not programmed. Called once per peer and reason. */
   default void peerRejected(String peer, RejectReason reason) {
+  }
+
+  /**
+   * Gauge: accepted peers the kernel refused in the last pass that looked at them (their
+   * earlier steps undone, retried with backoff). Set after every pass.
+   */
+  default void peersFailing(int count) {
   }
 }

@@ -33,7 +33,20 @@ public interface Dataplane {
    */
   Set<ObjectKind> prepare() throws NetlinkException;
 
-  /** The backend's own peer rule. */
+  /**
+   * Whether a {@link #prepare} since the last call changed a fact that {@link #peerCheck} or
+   * {@link #map} read, such as the external interface's index or addresses
+   * ({@link Underlay#refresh}); the call clears it. The network then judges and maps every peer
+   * again. Default: no such fact ever changes.
+   */
+  default boolean peerFactsChanged() {
+    return false;
+  }
+
+  /**
+   * The backend's own peer rule, including {@link Underlay#peerCheck} when the backend sends
+   * to peers through the external interface.
+   */
   PeerCheck peerCheck();
 
   /**
@@ -62,4 +75,14 @@ public interface Dataplane {
 
   /** Whether a notification shows the device (or its address) broken. */
   boolean deviceAffected(NetlinkEvent e);
+
+  /**
+   * Whether a notification shows the external interface back up, created again or with other
+   * addresses ({@link Underlay#concerns}): the network runs a pass at once, since the kernel
+   * drops the routes through a downed interface without a notification per route. Called for
+   * every notification, before {@link #deviceAffected}. Default: never.
+   */
+  default boolean underlayAffected(NetlinkEvent e) {
+    return false;
+  }
 }

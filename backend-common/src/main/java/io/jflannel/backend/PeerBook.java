@@ -39,6 +39,8 @@ public final class PeerBook {
   private final TreeSet<Held> ranges = new TreeSet<>(Comparator.comparingLong(Held::first));
   /** Exclusive claim → key of the accepted peer holding it. */
   private final Map<Object, String> claims = new HashMap<>();
+  /** Rejected peers with their lease, so that {@link #rejudge} can judge them again. */
+  private final Map<String, Lease> rejectedLeases = new HashMap<>();
   /** Rejected peers that lost to another peer, with their lease: a release may let them in. */
   private final Map<String, Lease> lostToPeer = new HashMap<>();
   /** Peers the last update rejected anew or for another reason than before. */
@@ -87,6 +89,7 @@ public final class PeerBook {
     for (String key : changes.removed().keySet()) {
       released |= release(key, dirty);
       rejected.remove(key);
+      rejectedLeases.remove(key);
       lostToPeer.remove(key);
     }
     Map<String, Lease> candidates = new HashMap<>(changes.changed());
@@ -122,6 +125,22 @@ public final class PeerBook {
     return dirty;
   }
 
+  /**
+   * Judges every known peer again as if each had just changed, for when a fact the checks read
+   * changed (the external interface's addresses). The accepted peers go first, so none loses
+   * its place to a peer that was refused.
+   *
+   * @return the keys accepted before and not now, or now and not before
+   */
+  public Set<String> rejudge() {
+    Map<String, Lease> before = new HashMap<>(accepted);
+    Map<String, Lease> all = new HashMap<>(rejectedLeases);
+    all.putAll(accepted);
+    Set<String> dirty = new HashSet<>(update(new PeerChanges(all, Map.of(), false, all.size())));
+    dirty.removeIf(k -> before.get(k) != null && before.get(k) == accepted.get(k));
+    return dirty;
+  }
+
   /** The peers the last {@link #update} rejected anew or for a new reason (to report once), by key. */
   public Map<String, Lease> newlyRejected() {
     return Collections.unmodifiableMap(newlyRejected);
@@ -134,10 +153,12 @@ public final class PeerBook {
    */
   boolean admit(String key, Lease peer) {
     rejected.remove(key);
+    rejectedLeases.remove(key);
     lostToPeer.remove(key);
     Rejection r = validator.checkAlone(peer);
     if (r != null) {
       rejected.put(key, r);
+      rejectedLeases.put(key, peer);
       return false;
     }
     Object claimed = validator.claim(peer);
@@ -152,6 +173,7 @@ public final class PeerBook {
     }
     if (r != null) {
       rejected.put(key, r);
+      rejectedLeases.put(key, peer);
       lostToPeer.put(key, peer);
       return false;
     }

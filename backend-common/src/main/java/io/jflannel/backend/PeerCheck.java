@@ -12,4 +12,12 @@ public interface PeerCheck {
 
   /** Why this peer cannot be programmed, or empty when it can. */
   Optional<Rejection> check(Lease peer);
+
+  /** This rule, then {@code next} for a peer this one accepts. */
+  default PeerCheck and(PeerCheck next) {
+    return peer -> {
+      Optional<Rejection> r = check(peer);
+      return r.isPresent() ? r : next.check(peer);
+    };
+  }
 }

@@ -25,6 +25,7 @@ import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicReference;
@@ -40,14 +41,21 @@ import org.slf4j.LoggerFactory;
  * thread; repairs run on a single scheduler thread. Netlink notifications that show a
  * desired object deleted or altered (or a stray owned object added) schedule a pass after a
  * short debounce, so a burst of deletions costs one pass; an overrun or a broken device
- * schedules one at once. A slow periodic pass is the safety net. See docs/decisions/0401
- * and 0402.
+ * schedules one at once, and so does the external interface coming back up or being created
+ * again (the kernel drops routes through a downed interface without a notification per route).
+ * A slow periodic pass is the safety net. See docs/decisions/0401 and 0402.
+ *
+ * <p>A peer the kernel refuses is undone, logged once when it starts failing and once when it
+ * recovers, counted ({@link BackendListener#peersFailing}) and retried with a backoff of 1 s
+ * doubling to 60 s; the other peers are programmed meanwhile (docs/decisions/0962). A pass that
+ * fails as a whole is retried the same way and logged once per distinct error.
  */
 public final class ReconcilingNetwork implements Network {
   private static final Logger LOG = LoggerFactory.getLogger(ReconcilingNetwork.class);
   /** Coalesces bursts of notifications (a deleted device takes its routes, neighbours and FDB with it). */
   static final Duration DEFAULT_DEBOUNCE = Duration.ofMillis(3);
-  static final Duration RETRY_DELAY = Duration.ofSeconds(1);
+  /** At most this many peers are named one by one per pass and kind of change; the rest in a sum. */
+  static final int PEER_LINES = 10;
 
   private final Netlink netlink;
   private final Lease lease;
@@ -86,9 +94,20 @@ public final class ReconcilingNetwork implements Network {
    * nothing: an empty desired set would delete every peer left programmed by the previous run.
    */
   private boolean seeded;
+  /** Peers the kernel refused, for logging each change once (guarded by passLock). */
+  private final FailingPeers failing = new FailingPeers();
+  /** Delays of the retries after failed passes (guarded by passLock). */
+  private final Backoff backoff;
+  /** The pending retry and when it is due (guarded by passLock). */
+  private ScheduledFuture<?> retry;
+  private long retryDueNanos;
+  /** The error of the last pass that failed as a whole, null after a pass that ran (guarded by passLock). */
+  private String passError;
+  private int passErrors;
+  /** The first error of the last pass's failed stale deletes, null when there was none (guarded by passLock). */
+  private String staleError;
 
   private final AtomicBoolean passScheduled = new AtomicBoolean();
-  private final AtomicBoolean retryScheduled = new AtomicBoolean();
   private final AtomicReference<ResyncKind> pendingKind = new AtomicReference<>();
   private volatile Subscription subscription;
 
@@ -100,11 +119,16 @@ public final class ReconcilingNetwork implements Network {
    * @param dataplane the backend's mapping and ownership rules
    */
   public ReconcilingNetwork(BackendContext ctx, Lease lease, int mtu, PeerValidator validator, Dataplane dataplane) {
-    this(ctx, lease, mtu, validator, dataplane, DEFAULT_DEBOUNCE);
+    this(ctx, lease, mtu, validator, dataplane, DEFAULT_DEBOUNCE, new Backoff());
   }
 
   ReconcilingNetwork(BackendContext ctx, Lease lease, int mtu, PeerValidator validator, Dataplane dataplane,
                      Duration debounce) {
+    this(ctx, lease, mtu, validator, dataplane, debounce, new Backoff());
+  }
+
+  ReconcilingNetwork(BackendContext ctx, Lease lease, int mtu, PeerValidator validator, Dataplane dataplane,
+                     Duration debounce, Backoff backoff) {
     this.netlink = ctx.netlink();
     this.listener = ctx.listener();
     this.resyncInterval = ctx.resyncInterval();
@@ -112,6 +136,7 @@ public final class ReconcilingNetwork implements Network {
     this.mtu = mtu;
     this.dataplane = Objects.requireNonNull(dataplane, "dataplane");
     this.debounce = debounce;
+    this.backoff = Objects.requireNonNull(backoff, "backoff");
     this.book = new PeerBook(validator); // null-checked there
     this.scheduler = Executors.newSingleThreadScheduledExecutor(
         Threads.single(dataplane.backendType() + "-reconciler"));
@@ -202,6 +227,15 @@ public final class ReconcilingNetwork implements Network {
     }
   }
 
+  /** Accepted peers the kernel refused in the last pass that looked at them, with the error. */
+  public Map<String, String> failingPeers() {
+    synchronized (passLock) {
+      Map<String, String> out = new LinkedHashMap<>();
+      failing.snapshot().forEach((k, f) -> out.put(k, f.error()));
+      return out;
+    }
+  }
+
   /** Peers refused so far, with the reason. */
   public Map<String, Rejection> rejectedPeers() {
     synchronized (passLock) {
@@ -224,10 +258,13 @@ public final class ReconcilingNetwork implements Network {
     if (closed) {
       return;
     }
+    boolean underlay = dataplane.underlayAffected(e); // every event: it follows the link state
     if (e instanceof NetlinkEvent.Overrun) {
       schedule(ResyncKind.OVERRUN, Duration.ZERO);
     } else if (dataplane.deviceAffected(e)) {
       schedule(ResyncKind.DEVICE, debounce);
+    } else if (underlay) {
+      schedule(ResyncKind.LINK, debounce);
     } else if (concernsDesired(e)) {
       schedule(ResyncKind.EVENT, debounce);
     }
@@ -277,8 +314,9 @@ public final class ReconcilingNetwork implements Network {
   /** Which reason names a coalesced pass: the most severe one that asked for it. */
   private static int severity(ResyncKind k) {
     return switch (k) {
-      case OVERRUN -> 4;
-      case DEVICE -> 3;
+      case OVERRUN -> 5;
+      case DEVICE -> 4;
+      case LINK -> 3;
       case EVENT -> 2;
       case RETRY -> 1;
       case PERIODIC -> 0;
@@ -295,15 +333,31 @@ public final class ReconcilingNetwork implements Network {
     }
   }
 
-  private void scheduleRetry() {
-    if (closed || !retryScheduled.compareAndSet(false, true)) {
+  /**
+   * Schedules a retry pass after {@code delay}, unless one is due sooner. Caller holds passLock.
+   */
+  private void scheduleRetry(Duration delay) {
+    if (closed) {
       return;
     }
-    if (Threads.trySchedule(scheduler, () -> {
-      retryScheduled.set(false);
-      schedule(ResyncKind.RETRY, Duration.ZERO);
-    }, RETRY_DELAY.toMillis(), TimeUnit.MILLISECONDS) == null) {
-      retryScheduled.set(false); // closing
+    long due = System.nanoTime() + delay.toNanos();
+    if (retry != null && !retry.isDone()) {
+      if (retryDueNanos - due <= 0) {
+        return;
+      }
+      retry.cancel(false);
+    }
+    retry = Threads.trySchedule(scheduler, () -> schedule(ResyncKind.RETRY, Duration.ZERO),
+        delay.toMillis(), TimeUnit.MILLISECONDS);
+    retryDueNanos = due;
+  }
+
+  /** After a pass that left nothing to retry. Caller holds passLock. */
+  private void cancelRetry() {
+    backoff.reset();
+    if (retry != null) {
+      retry.cancel(false);
+      retry = null;
     }
   }
 
@@ -320,7 +374,17 @@ public final class ReconcilingNetwork implements Network {
       for (ObjectKind k : deviceFixes) {
         listener.repaired(k, 1);
       }
-      boolean remapAll = !deviceFixes.isEmpty();
+      boolean rejudged = dataplane.peerFactsChanged();
+      if (rejudged) {
+        // The external interface's index or addresses changed: every verdict and mapping may.
+        Set<String> wasRejected = new HashSet<>(book.rejected().keySet());
+        Set<String> dirty = book.rejudge();
+        unmapped.addAll(dirty);
+        book.newlyRejected().forEach(this::reportRejection);
+        dirty.stream().filter(k -> wasRejected.contains(k) && book.accepted().containsKey(k)).sorted()
+            .forEach(k -> LOG.info("accepting peer {}, refused before: the external interface changed", k));
+      }
+      boolean remapAll = !deviceFixes.isEmpty() || rejudged;
       // A recreated device has a new index: nothing cached describes the kernel any more.
       boolean incremental = trigger == null && !full && programmedClean && !remapAll;
       programmedClean = false; // until this pass ends cleanly
@@ -337,10 +401,10 @@ public final class ReconcilingNetwork implements Network {
         LOG.trace("plan: {}", plan);
       }
       // A failed peer leaves the desired index before its undo, so the undo's notifications
-      // do not schedule a pass that would fail again at once; the slower retry takes it.
-      PlanRunner.Outcome out = plan.isEmpty() ? null : PlanRunner.run(netlink, plan, failed -> {
+      // do not schedule a pass that would fail again at once; the backed-off retry takes it.
+      PlanRunner.Outcome out = plan.isEmpty() ? null : PlanRunner.run(netlink, plan, failedKeys -> {
         DesiredIndex d = desired;
-        failed.forEach(k -> {
+        failedKeys.forEach(k -> {
           PeerObjects p = want.get(k);
           if (p != null) {
             d.remove(p);
@@ -350,8 +414,20 @@ public final class ReconcilingNetwork implements Network {
       if (trigger != null) {
         listener.resync(trigger);
       }
+      passSucceeded(trigger);
+      // Only a pass that compared every peer with the kernel can tell that a failing one is fine now.
+      FailingPeers.Changes failures = failing.record(out == null ? Map.of() : out.failedPeers(),
+          k -> !incremental, want::containsKey);
+      reportFailures(failures);
+      listener.peersFailing(failing.size());
       if (out == null || out.errors().isEmpty()) {
         programmedClean = true;
+        cancelRetry();
+      } else {
+        if (!failures.started().isEmpty()) {
+          backoff.reset(); // a peer failed anew: retry soon, then less often
+        }
+        scheduleRetry(backoff.next());
       }
       if (out == null) {
         listener.peersProgrammed(want.size());
@@ -372,16 +448,19 @@ public final class ReconcilingNetwork implements Network {
       for (NetlinkException err : out.errors()) {
         listener.netlinkError(err.errnoName());
       }
-      out.failedPeers().forEach((peer, err) ->
-          LOG.warn("peer {} not programmed, its earlier steps were undone: {}", peer, err.getMessage()));
-      if (!out.staleErrors().isEmpty()) {
-        LOG.warn("{} stale entries could not be deleted, first: {}", out.staleErrors().size(),
-            out.staleErrors().get(0).getMessage());
+      String stale = out.staleErrors().isEmpty() ? null : out.staleErrors().get(0).getMessage();
+      if (stale != null && !stale.equals(staleError)) {
+        LOG.warn("{} stale entries could not be deleted (retrying with backoff), first: {}", out.staleErrors().size(),
+            stale);
+      } else if (stale != null) {
+        LOG.debug("{} stale entries could not be deleted again, first: {}", out.staleErrors().size(), stale);
       }
+      staleError = stale;
       String msg = String.format("%s pass: %d peers, %d objects set, %d stale deleted, %d failed peers, %d requests in %.1f ms",
           label(trigger), want.size(), out.addedTotal(), out.deletedTotal(), out.failedPeers().size(), out.requests(),
           took.toNanos() / 1e6);
-      if (trigger != null && trigger != ResyncKind.RETRY || !deviceFixes.isEmpty()) {
+      boolean wrote = out.addedTotal() + out.deletedTotal() > 0;
+      if (trigger != null && trigger != ResyncKind.RETRY && wrote || !deviceFixes.isEmpty()) {
         LOG.info("repaired kernel state: {}{}", msg, deviceFixes.isEmpty() ? "" : ", device fixes " + deviceFixes);
       } else if (out.deletedTotal() > 0 && !incremental) {
         // Found by a dump: at start-up, the entries of peers that disappeared while we were
@@ -390,16 +469,74 @@ public final class ReconcilingNetwork implements Network {
       } else {
         LOG.debug(msg);
       }
-      if (!out.errors().isEmpty()) {
-        scheduleRetry();
-      }
     } catch (NetlinkException e) {
-      LOG.warn("{} pass failed, retrying in {} s: {}", label(trigger), RETRY_DELAY.toSeconds(), e.getMessage());
       listener.netlinkError(e.errnoName());
-      scheduleRetry();
+      passFailed(trigger, e.getMessage(), null);
     } catch (RuntimeException e) {
-      LOG.error("{} pass failed unexpectedly, retrying in {} s", label(trigger), RETRY_DELAY.toSeconds(), e);
-      scheduleRetry();
+      passFailed(trigger, e.toString(), e);
+    }
+  }
+
+  /**
+   * A pass failed as a whole (the device could not be made, a dump failed): logged at WARN when
+   * the error is new, else at debug, and retried with backoff. Caller holds passLock.
+   */
+  private void passFailed(ResyncKind trigger, String error, RuntimeException unexpected) {
+    passErrors++;
+    boolean fresh = !error.equals(passError);
+    if (fresh) {
+      backoff.reset();
+    }
+    passError = error;
+    Duration delay = backoff.next();
+    if (unexpected != null && fresh) {
+      LOG.error("{} pass failed unexpectedly, retrying in {} s and then less often", label(trigger),
+          delay.toSeconds(), unexpected);
+    } else if (fresh) {
+      LOG.warn("{} pass failed, retrying in {} s and then less often: {}", label(trigger), delay.toSeconds(), error);
+    } else {
+      LOG.debug("{} pass failed again ({} in a row), retrying in {} ms: {}", label(trigger), passErrors,
+          delay.toMillis(), error);
+    }
+    scheduleRetry(delay);
+  }
+
+  /** A pass got through to the kernel after passes that had failed as a whole. Caller holds passLock. */
+  private void passSucceeded(ResyncKind trigger) {
+    if (passError != null) {
+      LOG.info("{} pass succeeded after {} failed attempts (the last: {})", label(trigger), passErrors, passError);
+      passError = null;
+      passErrors = 0;
+      backoff.reset();
+    }
+  }
+
+  /** One WARN per peer that starts failing, one INFO per peer that recovers; beyond a few, a sum. */
+  private void reportFailures(FailingPeers.Changes c) {
+    int n = 0;
+    for (Map.Entry<String, String> e : c.started().entrySet()) {
+      if (n++ < PEER_LINES) {
+        LOG.warn("peer {} not programmed, its earlier steps were undone; retrying with backoff: {}",
+            e.getKey(), e.getValue());
+      } else {
+        LOG.debug("peer {} not programmed: {}", e.getKey(), e.getValue());
+      }
+    }
+    if (n > PEER_LINES) {
+      LOG.warn("... and {} more peers not programmed (each at debug); {} peers failing in all", n - PEER_LINES,
+          failing.size());
+    }
+    n = 0;
+    for (Map.Entry<String, Integer> e : c.recovered().entrySet()) {
+      if (n++ < PEER_LINES) {
+        LOG.info("peer {} programmed after {} failed attempts", e.getKey(), e.getValue());
+      } else {
+        LOG.debug("peer {} programmed after {} failed attempts", e.getKey(), e.getValue());
+      }
+    }
+    if (n > PEER_LINES) {
+      LOG.info("... and {} more peers programmed again (each at debug); {} peers failing", n - PEER_LINES,
+          failing.size());
     }
   }
 

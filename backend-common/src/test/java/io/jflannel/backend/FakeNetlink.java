@@ -38,6 +38,9 @@ public final class FakeNetlink implements Netlink {
   /** errno to fail an op with, 0 = succeed. */
   volatile ToIntFunction<NetlinkOp> failWith = op -> 0;
   volatile Consumer<NetlinkEvent> sink;
+  /** Links by index, and addresses, for {@link Underlay} tests; empty unless a test adds some. */
+  final Map<Integer, Link> links = new java.util.concurrent.ConcurrentHashMap<>();
+  final List<Addr> addrList = new java.util.concurrent.CopyOnWriteArrayList<>();
 
   @Override
   public NetNs namespace() {
@@ -46,12 +49,12 @@ public final class FakeNetlink implements Netlink {
 
   @Override
   public Optional<Link> link(String name) {
-    return Optional.empty();
+    return links.values().stream().filter(l -> l.name().equals(name)).findFirst();
   }
 
   @Override
   public Optional<Link> link(int index) {
-    return Optional.empty();
+    return Optional.ofNullable(links.get(index));
   }
 
   @Override
@@ -86,7 +89,8 @@ public final class FakeNetlink implements Netlink {
 
   @Override
   public List<Addr> addrs(int linkIndex, int family) {
-    return List.of();
+    return addrList.stream().filter(a -> (linkIndex == 0 || a.linkIndex() == linkIndex)
+        && (family == 0 || a.family() == family)).toList();
   }
 
   @Override

@@ -227,4 +227,33 @@ class PeerBookTest {
     assertEquals(2, b.accepted().size(), "accepted " + b.accepted().keySet());
     assertEquals(1, b.rejected().size());
   }
+  @Test
+  void rejudgeAppliesChangedFactsToUnchangedPeersAndKeepsTheOldOnesFirst() {
+    TestDataplane dp = new TestDataplane(null, IpNet.parse("10.244.0.0/16"));
+    PeerValidator withFacts = new PeerValidator(IpNet.parse("10.244.0.0/16"), IpNet.parse("10.244.1.0/24"), "vxlan",
+        dp.peerCheck());
+    PeerBook b = new PeerBook(withFacts);
+    PeerFeed f = new PeerFeed();
+    Lease a = vxlan("10.244.2.0/24", "192.0.2.2", "2a:00:00:00:00:02");
+    Lease c = vxlan("10.244.3.0/24", "192.0.2.255", "2a:00:00:00:00:03");
+    Lease wide = vxlan("10.244.2.0/23", "192.0.2.7", "2a:00:00:00:00:07");
+    update(b, f, byKey(a, c));
+    update(b, f, byKey(a, c, wide));
+    assertEquals(Set.of(a.key(), c.key()), b.accepted().keySet());
+    assertEquals(Set.of(), b.rejudge(), "nothing changed, nothing dirty");
+    // An address appears on the external interface: 192.0.2.255 is a broadcast address now.
+    dp.refusedIps.add("192.0.2.255");
+    assertEquals(Set.of(c.key()), b.rejudge());
+    assertEquals(Set.of(a.key()), b.accepted().keySet());
+    assertEquals(RejectReason.PUBLIC_IP_INVALID, b.rejected().get(c.key()).reason());
+    assertTrue(b.newlyRejected().containsKey(c.key()), "reported");
+    assertEquals(RejectReason.SUBNET_OVERLAPS_PEER, b.rejected().get(wide.key()).reason(), "a still holds 10.244.2.0/24");
+    assertTrue(b.rejected().get(wide.key()).detail().contains(a.key()), "the verdict names the holder now");
+    b.rejudge();
+    assertTrue(b.newlyRejected().isEmpty(), "the same verdict is not reported again");
+    dp.refusedIps.clear();
+    assertEquals(Set.of(c.key()), b.rejudge());
+    assertEquals(Set.of(a.key(), c.key()), b.accepted().keySet());
+    assertTrue(b.newlyRejected().isEmpty());
+  }
 }

@@ -4,11 +4,14 @@ import static io.jflannel.backend.Leases.vxlan;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import ch.qos.logback.classic.Level;
+import io.jflannel.netlink.Errno;
 import io.jflannel.netlink.NetlinkEvent;
 import io.jflannel.subnet.IpNet;
 import io.jflannel.subnet.Lease;
 import java.time.Duration;
 import java.util.List;
+import java.util.Set;
 import java.util.function.BooleanSupplier;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -352,5 +355,133 @@ class ReconcilingNetworkTest {
     net.reconcile(set.drain());
     assertEquals(0, nl.requestCount() - before);
     assertEquals(1, listener.count("stale.ROUTE"));
+  }
+
+  // ---- a peer the kernel refuses; the external interface back up; facts that change --------
+
+  /** A network whose retries back off from 20 ms (instead of 1 s), so a test sees several. */
+  private ReconcilingNetwork fastRetries(Duration first, Duration max) {
+    return new ReconcilingNetwork(
+        new BackendContext(nl, ExternalInterface.ipv4("eth0", 2, Leases.ip("192.0.2.1"), 1500),
+            new InMemorySubnetManager(null, own.subnet(), null), listener, Duration.ofSeconds(600)),
+        own, 1450, new PeerValidator(network, own.subnet(), "vxlan", dp.peerCheck()), dp,
+        ReconcilingNetwork.DEFAULT_DEBOUNCE, new Backoff(first, max));
+  }
+
+  /** The most retries a backoff starting at {@code first} and doubling allows in {@code elapsed}. */
+  private static int maxRetries(Duration first, long elapsedNanos) {
+    int n = 0;
+    long due = first.toNanos();
+    for (long d = first.toNanos(); due <= elapsedNanos; d *= 2, due += d) {
+      n++;
+    }
+    return n + 1;
+  }
+
+  private static boolean routeTo(io.jflannel.netlink.NetlinkOp op, String dst) {
+    return op instanceof io.jflannel.netlink.NetlinkOp.RouteReplace r && r.route().dst().getHostAddress().equals(dst);
+  }
+
+  @Test
+  void aPeerTheKernelRefusesIsLoggedOnceRetriedWithBackoffAndReportedWhenItRecovers() throws Exception {
+    Duration first = Duration.ofMillis(20);
+    try (LogCapture log = LogCapture.of(ReconcilingNetwork.class);
+         ReconcilingNetwork n = fastRetries(first, Duration.ofSeconds(30))) {
+      nl.failWith = op -> routeTo(op, "10.244.3.0") ? Errno.EINVAL : 0;
+      n.start();
+      long t0 = System.nanoTime();
+      PeerFeed.reconcile(n, List.of(p2, p3));
+      assertEquals(1, nl.routes.size(), "the good peer is programmed at once");
+      assertEquals(1, nl.neighs.size(), "the refused peer's neighbour was undone");
+      assertEquals(1, listener.failing);
+      assertEquals(Set.of(p3.key()), n.failingPeers().keySet());
+      await("retries", () -> listener.count("resync.RETRY") >= 4);
+      long elapsed = System.nanoTime() - t0;
+      int retries = listener.count("resync.RETRY");
+      assertTrue(retries <= maxRetries(first, elapsed),
+          retries + " retries in " + elapsed / 1_000_000 + " ms: not backing off");
+      assertEquals(1, log.lines(Level.WARN, "peer " + p3.key() + " not programmed").size(), log.all());
+      assertTrue(log.lines(Level.WARN, "EINVAL").size() == 1, log.all());
+      // A new peer is programmed at once, whatever the backoff of the failing one.
+      Lease p4 = vxlan("10.244.4.0/24", "192.0.2.4", "2a:00:00:00:00:04");
+      PeerFeed.reconcile(n, List.of(p2, p3, p4));
+      assertEquals(2, nl.routes.size());
+      assertEquals(1, listener.failing);
+      nl.failWith = op -> 0;
+      await("recovered", () -> nl.routes.size() == 3 && listener.failing == 0);
+      assertEquals(1, log.lines(Level.INFO, "peer " + p3.key() + " programmed after").size(), log.all());
+      assertEquals(1, log.lines(Level.WARN, "not programmed").size(), log.all());
+      assertTrue(n.failingPeers().isEmpty());
+      int settled = listener.count("resync.RETRY");
+      Thread.sleep(200);
+      assertEquals(settled, listener.count("resync.RETRY"), "no retries once every peer is in");
+    }
+  }
+
+  @Test
+  void aFailingPeerThatLeavesIsForgottenSilently() throws Exception {
+    try (LogCapture log = LogCapture.of(ReconcilingNetwork.class)) {
+      nl.failWith = op -> routeTo(op, "10.244.3.0") ? Errno.EINVAL : 0;
+      PeerFeed.reconcile(net, List.of(p2, p3));
+      assertEquals(1, listener.failing);
+      PeerFeed.reconcile(net, List.of(p2));
+      assertEquals(0, listener.failing);
+      assertTrue(net.failingPeers().isEmpty());
+      assertEquals(0, log.lines(Level.INFO, "programmed after").size(), log.all());
+    }
+  }
+
+  @Test
+  void aPassThatFailsAsAWholeIsLoggedOncePerErrorAndBacksOff() throws Exception {
+    Duration first = Duration.ofMillis(20);
+    try (LogCapture log = LogCapture.of(ReconcilingNetwork.class);
+         ReconcilingNetwork n = fastRetries(first, Duration.ofSeconds(30))) {
+      PeerFeed.reconcile(n, List.of(p2));
+      n.start();
+      dp.prepareFails = new io.jflannel.netlink.NetlinkException("link add flannel.1 type vxlan id 1 dev #3",
+          Errno.ENODEV, null);
+      long t0 = System.nanoTime();
+      n.resyncNow();
+      await("retries", () -> listener.count("error.ENODEV") >= 4);
+      long elapsed = System.nanoTime() - t0;
+      int retries = listener.count("error.ENODEV") - 1;
+      assertTrue(retries <= maxRetries(first, elapsed), retries + " retries in " + elapsed / 1_000_000 + " ms");
+      assertEquals(1, log.lines(Level.WARN, "ENODEV").size(), log.all());
+      dp.prepareFails = null;
+      await("a pass gets through", () -> log.lines(Level.INFO, "succeeded after").size() == 1);
+      assertEquals(1, log.lines(Level.WARN, "ENODEV").size(), log.all());
+    }
+  }
+
+  @Test
+  void theExternalInterfaceComingBackUpTriggersAFullPass() throws Exception {
+    PeerFeed.reconcile(net, List.of(p2, p3));
+    net.start();
+    synchronized (nl) {
+      nl.routes.clear(); // the kernel drops them with the link, without a notification each
+    }
+    nl.sink.accept(new NetlinkEvent.LinkChanged(new io.jflannel.netlink.Link(TestDataplane.EXT, "eth0", "veth", 1500,
+        null, io.jflannel.netlink.Link.IFF_UP, true, 0, null)));
+    await("routes back", () -> nl.routes.size() == 2);
+    await("counted", () -> listener.count("resync.LINK") == 1 && listener.count("repaired.ROUTE") == 2);
+  }
+
+  @Test
+  void changedFactsJudgeEveryPeerAgain() throws Exception {
+    PeerFeed.reconcile(net, List.of(p2, p3));
+    dp.refusedIps.add("192.0.2.3");
+    net.resyncNow();
+    assertEquals(2, nl.routes.size(), "facts unchanged: no peer is judged again");
+    dp.factsChange = true;
+    net.resyncNow();
+    assertEquals(Set.of(p2.key()), net.acceptedPeers());
+    assertEquals(1, nl.routes.size());
+    assertEquals(1, nl.fdb.size());
+    assertEquals(1, listener.count("rejected.PUBLIC_IP_INVALID"));
+    dp.refusedIps.clear();
+    dp.factsChange = true;
+    net.resyncNow();
+    assertEquals(Set.of(p2.key(), p3.key()), net.acceptedPeers());
+    assertEquals(2, nl.routes.size());
   }
 }

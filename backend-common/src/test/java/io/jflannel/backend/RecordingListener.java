@@ -12,6 +12,7 @@ public final class RecordingListener implements BackendListener {
   public final Map<String, AtomicInteger> counts = new ConcurrentHashMap<>();
   public final List<Duration> latencies = new CopyOnWriteArrayList<>();
   public volatile int peers = -1;
+  public volatile int failing = -1;
 
   private void inc(String key, int n) {
     counts.computeIfAbsent(key, k -> new AtomicInteger()).addAndGet(n);
@@ -26,6 +27,11 @@ public final class RecordingListener implements BackendListener {
   @Override
   public void peersProgrammed(int count) {
     peers = count;
+  }
+
+  @Override
+  public void peersFailing(int count) {
+    failing = count;
   }
 
   @Override

@@ -23,6 +23,15 @@ final class TestDataplane implements Dataplane {
   final Netlink nl;
   final IpNet network;
   volatile boolean deviceBroken;
+  /** When set, prepare() fails with it (a pass that fails as a whole). */
+  volatile NetlinkException prepareFails;
+  /** Set by a test to make the next prepare() report changed facts. */
+  volatile boolean factsChange;
+  private volatile boolean factsChanged;
+  /** Public IPs the peer check refuses, as the underlay check would (changes with the facts). */
+  final Set<String> refusedIps = java.util.concurrent.ConcurrentHashMap.newKeySet();
+  /** The external interface's index: LinkChanged with IFF_UP on it asks for a pass. */
+  static final int EXT = 2;
 
   TestDataplane(Netlink nl, IpNet network) {
     this.nl = nl;
@@ -35,7 +44,13 @@ final class TestDataplane implements Dataplane {
   }
 
   @Override
-  public Set<ObjectKind> prepare() {
+  public Set<ObjectKind> prepare() throws NetlinkException {
+    NetlinkException fail = prepareFails;
+    if (fail != null) {
+      throw fail;
+    }
+    factsChanged = factsChange;
+    factsChange = false;
     if (deviceBroken) {
       deviceBroken = false;
       return Set.of(ObjectKind.DEVICE);
@@ -44,8 +59,21 @@ final class TestDataplane implements Dataplane {
   }
 
   @Override
+  public boolean peerFactsChanged() {
+    return factsChanged;
+  }
+
+  @Override
+  public boolean underlayAffected(NetlinkEvent e) {
+    return e instanceof NetlinkEvent.LinkChanged c && c.link().index() == EXT && c.link().up();
+  }
+
+  @Override
   public PeerCheck peerCheck() {
-    return peer -> {
+    PeerCheck facts = peer -> refusedIps.contains(peer.attrs().publicIp().getHostAddress())
+        ? Optional.of(new Rejection(RejectReason.PUBLIC_IP_INVALID, "refused by the test's facts"))
+        : Optional.empty();
+    return facts.and(peer -> {
       try {
         MacAddress m = MacAddress.parse(peer.attrs().backendData().path("VtepMAC").asText(null));
         return m.isUnicast() && !m.isZero() ? Optional.empty()
@@ -53,7 +81,7 @@ final class TestDataplane implements Dataplane {
       } catch (IllegalArgumentException e) {
         return Optional.of(new Rejection(RejectReason.BACKEND_DATA_INVALID, e.getMessage()));
       }
-    };
+    });
   }
 
   @Override

@@ -79,13 +79,26 @@ public final class BackendCluster implements AutoCloseable {
    * @param previous what the store reports as the node's earlier attributes, or null
    */
   public Network register(int n, LeaseAttrs previous) throws Exception {
+    return register(n, previous, ext(n));
+  }
+
+  /**
+   * (Re)registers node {@code n} advertising {@code publicIp} instead of its interface address,
+   * as {@code --public-ip} does behind NAT.
+   */
+  public Network registerBehindNat(int n, InetAddress publicIp) throws Exception {
+    ExternalInterface e = ext(n);
+    return register(n, null, new ExternalInterface(e.name(), e.index(), e.ifaceAddr(), null, publicIp, null, e.mtu()));
+  }
+
+  private Network register(int n, LeaseAttrs previous, ExternalInterface ext) throws Exception {
     Network old = nets.get(n - 1);
     if (old != null) {
       old.close();
     }
     InMemorySubnetManager sm = new InMemorySubnetManager(config, IpNet.parse(lab.node(n).subnet()), previous);
     subnets.set(n - 1, sm);
-    BackendContext ctx = new BackendContext(handles.get(n - 1), ext(n), sm, listeners.get(n - 1), Duration.ofSeconds(60));
+    BackendContext ctx = new BackendContext(handles.get(n - 1), ext, sm, listeners.get(n - 1), Duration.ofSeconds(60));
     Network net = Backends.create(config.backend().type(), ctx).registerNetwork(config);
     nets.set(n - 1, net);
     return net;

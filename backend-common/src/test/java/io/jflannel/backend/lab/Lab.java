@@ -71,10 +71,7 @@ public final class Lab implements AutoCloseable {
     Sh.ip(sw, "link", "set", "br0", "up");
     for (int n = 1; n <= count; n++) {
       String ns = addNs(PREFIX + "n" + n);
-      Sh.ip(ns, "link", "add", "eth0", "type", "veth", "peer", "name", "leg" + n, "netns", sw);
-      Sh.ip(sw, "link", "set", "leg" + n, "master", "br0", "up");
-      Sh.ip(ns, "addr", "add", "192.0.2." + n + "/24", "dev", "eth0");
-      Sh.ip(ns, "link", "set", "eth0", "up");
+      plugUnderlay(ns, n);
       // Inside the node namespace only: it routes between its pods and the overlay.
       Sh.exec(ns, "sysctl", "-q", "-w", "net.ipv4.ip_forward=1");
       String pod = null;
@@ -91,6 +88,24 @@ public final class Lab implements AutoCloseable {
       }
       nodes.add(new Node(n, ns, pod));
     }
+  }
+
+  /** Node {@code n}'s {@code eth0}: a veth whose other end is on the switch's bridge, 192.0.2.N/24, up. */
+  private void plugUnderlay(String ns, int n) {
+    Sh.ip(ns, "link", "add", "eth0", "type", "veth", "peer", "name", "leg" + n, "netns", sw);
+    Sh.ip(sw, "link", "set", "leg" + n, "master", "br0", "up");
+    Sh.ip(ns, "addr", "add", "192.0.2." + n + "/24", "dev", "eth0");
+    Sh.ip(ns, "link", "set", "eth0", "up");
+  }
+
+  /**
+   * Deletes node {@code n}'s {@code eth0} and creates it again under the same name, as a NIC
+   * driver reload or a rebuilt bond does: the new one has another index.
+   */
+  public void replugUnderlay(int n) {
+    String ns = node(n).ns();
+    Sh.ip(ns, "link", "del", "eth0");
+    plugUnderlay(ns, n);
   }
 
   public Node node(int n) {

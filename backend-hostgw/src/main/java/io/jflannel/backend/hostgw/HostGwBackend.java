@@ -7,6 +7,7 @@ import io.jflannel.backend.BackendException;
 import io.jflannel.backend.Network;
 import io.jflannel.backend.PeerValidator;
 import io.jflannel.backend.ReconcilingNetwork;
+import io.jflannel.backend.Underlay;
 import io.jflannel.netlink.NetlinkException;
 import io.jflannel.subnet.Lease;
 import io.jflannel.subnet.LeaseAttrs;
@@ -43,7 +44,8 @@ public final class HostGwBackend implements Backend {
     }
     Lease lease = ctx.subnets().acquireLease(
         new LeaseAttrs(ext.extAddr(), null, HostGwDataplane.TYPE, NullNode.getInstance(), null));
-    HostGwDataplane dp = new HostGwDataplane(ctx.netlink(), ext, cfg.network(), lease.subnet());
+    HostGwDataplane dp = new HostGwDataplane(ctx.netlink(), new Underlay(ctx.netlink(), ext), cfg.network(),
+        lease.subnet());
     try {
       dp.prepare();
     } catch (NetlinkException e) {

@@ -2,13 +2,12 @@ package io.jflannel.backend.hostgw;
 
 import io.jflannel.backend.BackendListener.ObjectKind;
 import io.jflannel.backend.Dataplane;
-import io.jflannel.backend.ExternalInterface;
 import io.jflannel.backend.OwnedObjects;
 import io.jflannel.backend.PeerCheck;
 import io.jflannel.backend.PeerObjects;
 import io.jflannel.backend.RejectReason;
 import io.jflannel.backend.Rejection;
-import io.jflannel.netlink.Addr;
+import io.jflannel.backend.Underlay;
 import io.jflannel.netlink.Families;
 import io.jflannel.netlink.FdbEntry;
 import io.jflannel.netlink.Neigh;
@@ -19,7 +18,6 @@ import io.jflannel.netlink.Route;
 import io.jflannel.netlink.RouteFilter;
 import io.jflannel.subnet.IpNet;
 import io.jflannel.subnet.Lease;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
@@ -27,20 +25,22 @@ import java.util.Set;
 /**
  * Maps a peer lease to {@code S via A dev <ext>} (docs/compatibility.md#host-gw-backend) and owns the routes inside
  * Network that leave through the external interface via a gateway, except our own subnet.
- * The interface's connected routes (no gateway, proto kernel) are never touched.
+ * The interface's connected routes (no gateway, proto kernel) are never touched. The
+ * interface's index and networks come from the {@link Underlay}, read again every pass.
  */
 final class HostGwDataplane implements Dataplane {
   static final String TYPE = "host-gw";
 
   private final Netlink nl;
-  private final ExternalInterface ext;
+  private final Underlay underlay;
   private final IpNet network;
   private final IpNet ownSubnet;
   private volatile List<IpNet> extNetworks = List.of();
+  private volatile boolean factsChanged;
 
-  HostGwDataplane(Netlink nl, ExternalInterface ext, IpNet network, IpNet ownSubnet) {
+  HostGwDataplane(Netlink nl, Underlay underlay, IpNet network, IpNet ownSubnet) {
     this.nl = nl;
-    this.ext = ext;
+    this.underlay = underlay;
     this.network = network;
     this.ownSubnet = ownSubnet;
   }
@@ -52,20 +52,27 @@ final class HostGwDataplane implements Dataplane {
 
   @Override
   public Set<ObjectKind> prepare() throws NetlinkException {
-    List<IpNet> nets = new ArrayList<>();
-    for (Addr a : nl.addrs(ext.index(), Families.AF_INET)) {
-      if (a.prefixLength() < 32) {
-        nets.add(new IpNet(a.address(), a.prefixLength()).network());
-      }
+    if (underlay.refresh()) {
+      factsChanged = true; // until a pass takes it: a pass that fails after this must not lose it
     }
-    extNetworks = List.copyOf(nets);
+    extNetworks = underlay.connectedIpv4();
     return Set.of();
   }
 
-  /** Only a peer on a directly connected network can be a next hop. */
+  @Override
+  public boolean peerFactsChanged() {
+    boolean changed = factsChanged;
+    factsChanged = false;
+    return changed;
+  }
+
+  /**
+   * Only a peer on a directly connected network can be a next hop, and never at an address
+   * no node can have (ours, a network or broadcast address).
+   */
   @Override
   public PeerCheck peerCheck() {
-    return peer -> {
+    PeerCheck onLink = peer -> {
       var ip = peer.attrs().publicIp();
       for (IpNet n : extNetworks) {
         if (n.contains(ip)) {
@@ -73,14 +80,15 @@ final class HostGwDataplane implements Dataplane {
         }
       }
       return Optional.of(new Rejection(RejectReason.PEER_NOT_ON_LINK, "public IP " + ip.getHostAddress()
-          + " is not on a network directly connected to " + ext.name() + " " + extNetworks
+          + " is not on a network directly connected to " + underlay.name() + " " + extNetworks
           + "; host-gw needs every node on one L2 segment (use vxlan otherwise)"));
     };
+    return underlay.peerCheck().and(onLink);
   }
 
   @Override
   public PeerObjects map(Lease peer) {
-    return map(peer, ext.index());
+    return map(peer, underlay.index());
   }
 
   /** {@code S via A dev <ext>} (pure). */
@@ -99,7 +107,7 @@ final class HostGwDataplane implements Dataplane {
   @Override
   public boolean owns(Route r) {
     if (r.table() != Route.RT_TABLE_MAIN || !r.isIpv4() || r.dst() == null || r.type() != Route.TYPE_UNICAST
-        || r.linkIndex() != ext.index() || r.gateway() == null || r.protocol() == Route.PROTO_KERNEL) {
+        || r.linkIndex() != underlay.index() || r.gateway() == null || r.protocol() == Route.PROTO_KERNEL) {
       return false;
     }
     IpNet dst = IpNet.of(r.dst(), r.dstPrefixLength());
@@ -116,11 +124,15 @@ final class HostGwDataplane implements Dataplane {
     return false;
   }
 
+  /** host-gw has no device of its own. */
   @Override
   public boolean deviceAffected(NetlinkEvent e) {
-    // host-gw has no device of its own; an address change on the external interface may
-    // make peers (un)reachable, which the next pass re-evaluates.
-    return (e instanceof NetlinkEvent.AddrAdded a && a.addr().linkIndex() == ext.index())
-        || (e instanceof NetlinkEvent.AddrDeleted d && d.addr().linkIndex() == ext.index());
+    return false;
+  }
+
+  /** The interface back up, created again, or with other addresses (peers may be (un)reachable). */
+  @Override
+  public boolean underlayAffected(NetlinkEvent e) {
+    return underlay.concerns(e);
   }
 }

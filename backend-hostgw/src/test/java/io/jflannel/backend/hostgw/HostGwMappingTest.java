@@ -36,7 +36,8 @@ class HostGwMappingTest {
 
   @Test
   void ownershipIsRoutesInsideNetworkViaAGatewayOnTheExternalInterface() throws Exception {
-    HostGwDataplane dp = new HostGwDataplane(null, ExternalInterface.ipv4("eth0", 2, ip("192.0.2.1"), 1500),
+    HostGwDataplane dp = new HostGwDataplane(null,
+        new io.jflannel.backend.Underlay(null, ExternalInterface.ipv4("eth0", 2, ip("192.0.2.1"), 1500)),
         IpNet.parse("10.244.0.0/16"), IpNet.parse("10.244.1.0/24"));
     assertTrue(dp.owns(Route.via(ip("10.244.9.0"), 24, ip("192.0.2.9"), 2)));
     assertFalse(dp.owns(Route.via(ip("10.245.9.0"), 24, ip("192.0.2.9"), 2)), "outside Network");

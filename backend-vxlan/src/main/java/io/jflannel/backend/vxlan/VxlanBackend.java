@@ -6,6 +6,7 @@ import io.jflannel.backend.BackendException;
 import io.jflannel.backend.Network;
 import io.jflannel.backend.PeerValidator;
 import io.jflannel.backend.ReconcilingNetwork;
+import io.jflannel.backend.Underlay;
 import io.jflannel.netlink.Link;
 import io.jflannel.netlink.MacAddress;
 import io.jflannel.netlink.NetlinkException;
@@ -15,6 +16,7 @@ import io.jflannel.subnet.Lease;
 import io.jflannel.subnet.LeaseAttrs;
 import io.jflannel.subnet.NetworkConfig;
 import io.jflannel.subnet.SubnetException;
+import java.net.InetAddress;
 import java.util.Map;
 import java.util.Optional;
 import org.slf4j.Logger;
@@ -43,19 +45,24 @@ public final class VxlanBackend implements Backend {
       throw new BackendException("vxlan backend: external interface " + ext.name() + " has no IPv4 address to advertise");
     }
     int mtu = opts.deviceMtu(ext.mtu());
-    VxlanAttrs attrs = new VxlanAttrs(opts.vni(), ext.index(), ext.extAddr(), opts.port(), opts.learning(), opts.gbp(), 0);
+    // The tunnel's source is the interface's own address, as upstream sets it; the lease
+    // advertises extAddr, which differs behind NAT (--public-ip): a local address the node
+    // does not own makes the kernel drop every encapsulated packet. Without one (upstream's
+    // nil) the kernel picks the source by route.
+    InetAddress local = ext.ifaceAddr();
+    VxlanAttrs attrs = new VxlanAttrs(opts.vni(), ext.index(), local, opts.port(), opts.learning(), opts.gbp(), 0);
     try {
       MacAddress mac = chooseMac(opts, attrs);
       VxlanDevice device = new VxlanDevice(ctx.netlink(), new VxlanSpec(opts.deviceName(), attrs, mac, mtu));
-      Link link = device.ensure(null, cfg.network()).link();
+      Link link = device.ensure(ext.index(), null, cfg.network()).link();
       LeaseAttrs published = new LeaseAttrs(ext.extAddr(), null, VxlanDataplane.TYPE,
           new VtepData(opts.vni(), mac).toJson(), null);
       Lease lease = ctx.subnets().acquireLease(published);
-      VxlanDataplane dp = new VxlanDataplane(ctx.netlink(), device, link.index(), ext, cfg.network(), lease.subnet(),
-          opts.directRouting());
+      VxlanDataplane dp = new VxlanDataplane(ctx.netlink(), device, link.index(), new Underlay(ctx.netlink(), ext),
+          cfg.network(), lease.subnet(), opts.directRouting());
       dp.prepare();
-      LOG.info("vxlan: device {} (VNI {}, MAC {}, MTU {}) on {} local {}, lease {}", opts.deviceName(), opts.vni(),
-          mac, mtu, ext.name(), ext.extAddr().getHostAddress(), lease.subnet());
+      LOG.info("vxlan: device {} (VNI {}, MAC {}, MTU {}) on {} local {}, advertising {}, lease {}", opts.deviceName(),
+          opts.vni(), mac, mtu, ext.name(), local == null ? "by route" : local.getHostAddress(), ext.extAddr().getHostAddress(), lease.subnet());
       PeerValidator validator = new PeerValidator(cfg.network(), lease.subnet(), VxlanDataplane.TYPE, dp.peerCheck(),
           dp.exclusiveClaim());
       return new ReconcilingNetwork(ctx, lease, mtu, validator, dp);

@@ -3,13 +3,12 @@ package io.jflannel.backend.vxlan;
 import io.jflannel.backend.Claim;
 import io.jflannel.backend.BackendListener.ObjectKind;
 import io.jflannel.backend.Dataplane;
-import io.jflannel.backend.ExternalInterface;
 import io.jflannel.backend.OwnedObjects;
 import io.jflannel.backend.PeerCheck;
 import io.jflannel.backend.PeerObjects;
 import io.jflannel.backend.RejectReason;
 import io.jflannel.backend.Rejection;
-import io.jflannel.netlink.Addr;
+import io.jflannel.backend.Underlay;
 import io.jflannel.netlink.Families;
 import io.jflannel.netlink.FdbEntry;
 import io.jflannel.netlink.MacAddress;
@@ -22,7 +21,6 @@ import io.jflannel.netlink.RouteFilter;
 import io.jflannel.subnet.IpNet;
 import io.jflannel.subnet.Lease;
 import java.net.InetAddress;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
@@ -32,27 +30,30 @@ import java.util.function.Function;
  * Maps a peer lease to its VXLAN objects (docs/compatibility.md#vxlan-backend) and owns what jflannel puts on the
  * flannel device: routes inside Network leaving through it, permanent neighbours inside
  * Network on it, permanent {@code self} FDB entries on it; with DirectRouting also routes
- * inside Network via a gateway on the external interface.
+ * inside Network via a gateway on the external interface. The external interface's index
+ * and networks come from the {@link Underlay}, read again every pass: the device is rebuilt on
+ * a new index when the interface was created again.
  */
 final class VxlanDataplane implements Dataplane {
   static final String TYPE = "vxlan";
 
   private final Netlink nl;
   private final VxlanDevice device;
-  private final ExternalInterface ext;
+  private final Underlay underlay;
   private final IpNet network;
   private final IpNet ownSubnet;
   private final IpNet deviceAddress;
   private final boolean directRouting;
   private volatile int devIndex;
   private volatile List<IpNet> extNetworks = List.of();
+  private volatile boolean factsChanged;
 
-  VxlanDataplane(Netlink nl, VxlanDevice device, int devIndex, ExternalInterface ext, IpNet network, IpNet ownSubnet,
+  VxlanDataplane(Netlink nl, VxlanDevice device, int devIndex, Underlay underlay, IpNet network, IpNet ownSubnet,
                  boolean directRouting) {
     this.nl = nl;
     this.device = device;
     this.devIndex = devIndex;
-    this.ext = ext;
+    this.underlay = underlay;
     this.network = network;
     this.ownSubnet = ownSubnet;
     this.deviceAddress = new IpNet(ownSubnet.network().address(), 32);
@@ -70,23 +71,28 @@ final class VxlanDataplane implements Dataplane {
 
   @Override
   public Set<ObjectKind> prepare() throws NetlinkException {
-    VxlanDevice.Result r = device.ensure(deviceAddress, network);
+    if (underlay.refresh()) {
+      factsChanged = true; // until a pass takes it: a pass that fails after this must not lose it
+    }
+    // On the interface's current index: a device made on a deleted one went with it.
+    VxlanDevice.Result r = device.ensure(underlay.index(), deviceAddress, network);
     devIndex = r.link().index();
     if (directRouting) {
-      List<IpNet> nets = new ArrayList<>();
-      for (Addr a : nl.addrs(ext.index(), Families.AF_INET)) {
-        if (a.prefixLength() < 32) {
-          nets.add(IpNet.of(a.address(), a.prefixLength()));
-        }
-      }
-      extNetworks = List.copyOf(nets);
+      extNetworks = underlay.connectedIpv4();
     }
     return r.fixed();
   }
 
   @Override
+  public boolean peerFactsChanged() {
+    boolean changed = factsChanged;
+    factsChanged = false;
+    return changed;
+  }
+
+  @Override
   public PeerCheck peerCheck() {
-    return peer -> {
+    return underlay.peerCheck().and(peer -> {
       MacAddress mac;
       try {
         mac = VtepData.read(peer.attrs().backendData()).mac();
@@ -103,7 +109,7 @@ final class VxlanDataplane implements Dataplane {
         return Optional.of(new Rejection(RejectReason.BACKEND_DATA_INVALID, "VtepMAC " + mac + " is our own"));
       }
       return Optional.empty();
-    };
+    });
   }
 
   @Override
@@ -113,7 +119,7 @@ final class VxlanDataplane implements Dataplane {
 
   @Override
   public PeerObjects map(Lease peer) {
-    return map(peer, devIndex, ext.index(), directRouting ? extNetworks : List.of());
+    return map(peer, devIndex, underlay.index(), directRouting ? extNetworks : List.of());
   }
 
   /** The objects of one peer (pure). {@code extNetworks} are the networks DirectRouting may use. */
@@ -153,7 +159,7 @@ final class VxlanDataplane implements Dataplane {
     if (r.linkIndex() == devIndex) {
       return true;
     }
-    return directRouting && r.linkIndex() == ext.index() && r.gateway() != null
+    return directRouting && r.linkIndex() == underlay.index() && r.gateway() != null
         && !ownSubnet.overlaps(IpNet.of(r.dst(), r.dstPrefixLength()));
   }
 
@@ -188,5 +194,14 @@ final class VxlanDataplane implements Dataplane {
       return a.addr().linkIndex() == devIndex && a.addr().address().equals(deviceAddress.address());
     }
     return false;
+  }
+
+  /**
+   * The external interface back up (DirectRouting's routes went with it), created again (the
+   * device must move to the new index) or with other addresses (peer checks, DirectRouting).
+   */
+  @Override
+  public boolean underlayAffected(NetlinkEvent e) {
+    return underlay.concerns(e);
   }
 }

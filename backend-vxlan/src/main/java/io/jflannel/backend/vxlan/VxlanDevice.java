@@ -20,7 +20,8 @@ import org.slf4j.LoggerFactory;
  * The {@code flannel.<VNI>} device as it must be: created, or reused when compatible (VNI,
  * parent, local address, port, GBP), else deleted and recreated; with our MAC and MTU, set
  * up, and (once the lease is known) holding {@code <subnet network address>/32} and no other
- * address inside Network.
+ * address inside Network. The parent is the external interface's index of the moment: when the
+ * interface is created again, the device is made again on the new one.
  */
 final class VxlanDevice {
   private static final Logger LOG = LoggerFactory.getLogger(VxlanDevice.class);
@@ -78,24 +79,36 @@ final class VxlanDevice {
     return nl.link(name).filter(l -> compatible(l, want));
   }
 
+  /** The spec with the external interface at {@code parentIndex}. */
+  VxlanSpec specOn(int parentIndex) {
+    VxlanAttrs a = spec.attrs();
+    if (a.parentIndex() == parentIndex) {
+      return spec;
+    }
+    return new VxlanSpec(spec.name(), new VxlanAttrs(a.vni(), parentIndex, a.local(), a.port(), a.learning(), a.gbp(),
+        a.ttl()), spec.mac(), spec.mtu());
+  }
+
   /**
-   * Makes the device exist as specified (MAC, MTU, up) and, when {@code address} is given,
-   * hold exactly that address inside {@code network}.
+   * Makes the device exist as specified (MAC, MTU, up) on the external interface at
+   * {@code parentIndex} and, when {@code address} is given, hold exactly that address inside
+   * {@code network}.
    *
    * @return the link and the kinds of objects that had to be fixed
    */
-  Result ensure(IpNet address, IpNet network) throws NetlinkException {
+  Result ensure(int parentIndex, IpNet address, IpNet network) throws NetlinkException {
+    VxlanSpec want = specOn(parentIndex);
     Set<ObjectKind> fixed = EnumSet.noneOf(ObjectKind.class);
-    Optional<Link> existing = nl.link(spec.name());
+    Optional<Link> existing = nl.link(want.name());
     Link link;
-    if (existing.isPresent() && compatible(existing.get(), spec.attrs())) {
+    if (existing.isPresent() && compatible(existing.get(), want.attrs())) {
       link = existing.get();
     } else {
       if (existing.isPresent()) {
-        LOG.info("deleting incompatible device {}: {}", spec.name(), incompatibility(existing.get(), spec.attrs()));
+        LOG.info("deleting incompatible device {}: {}", want.name(), incompatibility(existing.get(), want.attrs()));
         nl.deleteLink(existing.get().index());
       }
-      link = nl.createVxlan(spec);
+      link = nl.createVxlan(want);
       fixed.add(ObjectKind.DEVICE);
     }
     if (!spec.mac().equals(link.hardwareAddress())) {

@@ -377,4 +377,129 @@ class VxlanKernelTest {
     String addrs = Sh.ip(ns, "-4", "addr", "show", "dev", "flannel.1");
     assertTrue(addrs.contains("10.244.1.0/32") && !addrs.contains("10.244.50.0"), addrs);
   }
+  void awaitState(Duration timeout, int n, int... peers) throws InterruptedException {
+    long end = System.nanoTime() + timeout.toNanos();
+    while (true) {
+      try {
+        assertSpecState(n, peers);
+        return;
+      } catch (AssertionError | IllegalStateException e) {
+        if (System.nanoTime() > end) {
+          throw e;
+        }
+        Thread.sleep(20);
+      }
+    }
+  }
+
+  /**
+   * Issue 18 item 2: peers at the underlay's broadcast or network address or at our own address
+   * are refused (no FDB entry to a broadcast address); an address added to the external
+   * interface later refuses a peer that its new network makes a broadcast address.
+   */
+  @Test
+  void peersAtAddressesNoNodeCanHaveAreRefused() throws Exception {
+    c = BackendCluster.start(3, false, VXLAN);
+    String ns = c.lab.node(1).ns();
+    List<Lease> peers = new ArrayList<>(List.of(c.lease(2), c.lease(3)));
+    peers.add(hostile("10.244.20.0/24", "192.0.2.255", "2a:00:00:00:00:20"));
+    peers.add(hostile("10.244.21.0/24", "192.0.2.0", "2a:00:00:00:00:21"));
+    peers.add(hostile("10.244.22.0/24", "192.0.2.1", "2a:00:00:00:00:22"));
+    Lease later = hostile("10.244.23.0/24", "198.51.100.255", "2a:00:00:00:00:23");
+    peers.add(later);
+    PeerFeed.reconcile(c.net(1), peers);
+    var l = c.listeners.get(0);
+    assertEquals(3, l.count("rejected.PUBLIC_IP_INVALID"), l.counts.toString());
+    String fdb = Sh.ok("bridge", "-n", ns, "fdb", "show", "dev", "flannel.1");
+    assertFalse(fdb.contains("dst 192.0.2.255") || fdb.contains("dst 192.0.2.0 ") || fdb.contains("dst 192.0.2.1 "), fdb);
+    assertTrue(fdb.contains("dst 198.51.100.255"), "not on a connected network yet: a node may live there");
+    c.net(1).start();
+    Sh.ip(ns, "addr", "add", "198.51.100.1/24", "dev", "eth0");
+    long end = System.nanoTime() + Duration.ofSeconds(20).toNanos();
+    while (Sh.ok("bridge", "-n", ns, "fdb", "show", "dev", "flannel.1").contains("198.51.100.255")
+        && System.nanoTime() < end) {
+      Thread.sleep(20);
+    }
+    assertSpecState(1, 2, 3);
+    assertEquals(4, l.count("rejected.PUBLIC_IP_INVALID"), l.counts.toString());
+    assertEquals(io.jflannel.backend.RejectReason.PUBLIC_IP_INVALID,
+        ((io.jflannel.backend.ReconcilingNetwork) c.net(1)).rejectedPeers().get(later.key()).reason());
+  }
+
+  /**
+   * Issue 18 item 5: behind NAT the lease advertises the public address while the device's
+   * {@code local} is the interface's own address; with the public address as {@code local}
+   * the kernel cannot send a single encapsulated packet.
+   */
+  @Test
+  void behindNatTheTunnelLeavesFromTheInterfaceAddress() throws Exception {
+    c = BackendCluster.start(3, true, VXLAN);
+    String ns = c.lab.node(1).ns();
+    // A device left by a version that used the public address: not reusable, made again.
+    Sh.ip(ns, "link", "del", "flannel.1");
+    Sh.ip(ns, "link", "add", "flannel.1", "type", "vxlan", "id", "1", "dev", "eth0", "local", "203.0.113.1",
+        "dstport", "8472", "nolearning");
+    InetAddress pub = InetAddress.getByName("203.0.113.1");
+    c.registerBehindNat(1, pub);
+    assertEquals(pub, c.subnets.get(0).published().publicIp(), "the lease advertises the public address");
+    String link = Sh.ip(ns, "-d", "link", "show", "dev", "flannel.1");
+    assertTrue(link.contains("vxlan id 1 local 192.0.2.1 dev eth0 "), link);
+    // The other nodes reach node 1 where the NAT forwards 203.0.113.1 to: 192.0.2.1 in this lab.
+    Lease l1 = c.lease(1);
+    Lease forwarded = new Lease(l1.subnet(), null, new LeaseAttrs(InetAddress.getByName("192.0.2.1"), null, "vxlan",
+        l1.attrs().backendData(), null), null);
+    PeerFeed.reconcile(c.net(1), List.of(c.lease(2), c.lease(3)));
+    PeerFeed.reconcile(c.net(2), List.of(forwarded, c.lease(3)));
+    PeerFeed.reconcile(c.net(3), List.of(forwarded, c.lease(2)));
+    assertPing(1, 2);
+    assertPing(3, 1);
+    List<String> stats = Sh.ip(ns, "-s", "link", "show", "dev", "flannel.1").lines().map(String::strip).toList();
+    int tx = stats.indexOf(stats.stream().filter(x -> x.startsWith("TX:")).findFirst().orElseThrow());
+    assertEquals("0", stats.get(tx + 1).split("\\s+")[2], "tx errors of flannel.1: " + stats);
+  }
+
+  /**
+   * Issue 18 item 6: the external interface deleted and created again under its name (a driver
+   * reload) takes the vxlan device with it; the device is made again on the new index and every
+   * peer programmed again, without a loop of ENODEV retries.
+   */
+  @Test
+  void theDeviceIsRebuiltWhenTheExternalInterfaceIsCreatedAgain() throws Exception {
+    c = BackendCluster.start(3, true, VXLAN);
+    c.reconcileAll();
+    c.startAll();
+    String ns = c.lab.node(1).ns();
+    int before = Lab.ifindex(ns, "eth0");
+    try (io.jflannel.backend.LogCapture log = io.jflannel.backend.LogCapture.of(io.jflannel.backend.ReconcilingNetwork.class)) {
+      c.lab.replugUnderlay(1);
+      int after = Lab.ifindex(ns, "eth0");
+      assertTrue(after != before, "a new index");
+      awaitState(Duration.ofSeconds(20), 1, 2, 3);
+      String link = Sh.ip(ns, "-d", "link", "show", "dev", "flannel.1");
+      assertTrue(link.contains("vxlan id 1 local 192.0.2.1 dev eth0 "), link);
+      assertPing(1, 2);
+      assertPing(2, 1);
+      assertTrue(log.lines(ch.qos.logback.classic.Level.WARN, "ENODEV").size() <= 1, log.all());
+    }
+  }
+
+  /** Issue 18 item 4 with DirectRouting: its routes through the external interface come back with the link. */
+  @Test
+  void directRoutesComeBackWhenTheExternalInterfaceComesBackUp() throws Exception {
+    c = BackendCluster.start(3, true, "{\"Type\":\"vxlan\",\"DirectRouting\":true}");
+    c.reconcileAll();
+    c.startAll();
+    String ns = c.lab.node(1).ns();
+    Sh.ip(ns, "link", "set", "eth0", "down");
+    Sh.ip(ns, "link", "set", "eth0", "up");
+    long end = System.nanoTime() + Duration.ofSeconds(20).toNanos();
+    String routes = Sh.ip(ns, "route", "show", "dev", "eth0");
+    while (!(routes.contains("10.244.2.0/24 via 192.0.2.2") && routes.contains("10.244.3.0/24 via 192.0.2.3"))
+        && System.nanoTime() < end) {
+      Thread.sleep(20);
+      routes = Sh.ip(ns, "route", "show", "dev", "eth0");
+    }
+    assertTrue(routes.contains("10.244.2.0/24 via 192.0.2.2") && routes.contains("10.244.3.0/24 via 192.0.2.3"), routes);
+    assertPing(1, 2);
+  }
 }

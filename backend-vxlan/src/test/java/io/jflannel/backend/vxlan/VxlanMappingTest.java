@@ -111,7 +111,8 @@ class VxlanMappingTest {
 
   private VxlanDataplane dataplane(boolean direct) throws Exception {
     VxlanSpec spec = new VxlanSpec("flannel.1", new VxlanAttrs(1, 2, ip("192.0.2.1"), 0, false, false, 0), OWN, 1450);
-    return new VxlanDataplane(null, new VxlanDevice(null, spec), 7, ExternalInterface.ipv4("eth0", 2, ip("192.0.2.1"), 1500),
+    return new VxlanDataplane(null, new VxlanDevice(null, spec), 7,
+        new io.jflannel.backend.Underlay(null, ExternalInterface.ipv4("eth0", 2, ip("192.0.2.1"), 1500)),
         IpNet.parse("10.244.0.0/16"), IpNet.parse("10.244.1.0/24"), direct);
   }
 
