@@ -52,6 +52,7 @@ public final class FlannelMetrics implements Metrics {
   private final PrometheusRegistry registry = new PrometheusRegistry();
   private final PrometheusTextFormatWriter writer = PrometheusTextFormatWriter.create();
   private final Gauge peers;
+  private final Gauge failingPeers;
   private final Histogram latency;
   private final Counter netlinkErrors;
   private final Counter resyncs;
@@ -90,6 +91,11 @@ public final class FlannelMetrics implements Metrics {
     peers = Gauge.builder().name("flannel_peers")
         .help("Peers currently programmed, by backend and address family")
         .labelNames("backend", "family")
+        .withoutExemplars()
+        .register(registry);
+    failingPeers = Gauge.builder().name("flannel_failing_peers")
+        .help("Accepted peers the kernel refused in their last attempt (retried with backoff), by backend")
+        .labelNames("backend")
         .withoutExemplars()
         .register(registry);
     latency = Histogram.builder().name("flannel_programming_latency_seconds")
@@ -157,6 +163,12 @@ public final class FlannelMetrics implements Metrics {
       peers.labelValues(backend, family).set(0);
     }
     latency.initLabelValues(backend);
+    failingPeers.labelValues(backend).set(0);
+  }
+
+  @Override
+  public void failingPeers(String backend, int count) {
+    failingPeers.labelValues(backend).set(count);
   }
 
   @Override

@@ -15,7 +15,8 @@ public interface Metrics {
 
   /**
    * The daemon runs {@code backend} for {@code families} ({@code ipv4}, {@code ipv6}): its
-   * series ({@code flannel_peers}, {@code flannel_programming_latency_seconds}) start at zero.
+   * series ({@code flannel_peers}, {@code flannel_failing_peers},
+   * {@code flannel_programming_latency_seconds}) start at zero.
    */
   default void backend(String backend, List<String> families) {}
 
@@ -24,6 +25,12 @@ public interface Metrics {
    * ({@code flannel_peers}).
    */
   default void peers(String backend, String family, int count) {}
+
+  /**
+   * How many accepted peers {@code backend} could not program in their last attempt
+   * ({@code flannel_failing_peers}).
+   */
+  default void failingPeers(String backend, int count) {}
 
   /**
    * How long programming one change into the kernel took

@@ -51,6 +51,11 @@ final class BackendMetrics implements BackendListener {
   }
 
   @Override
+  public void peersFailing(int count) {
+    metrics.failingPeers(backend, count);
+  }
+
+  @Override
   public void programmingLatency(Duration latency, int ops) {
     metrics.programmingLatency(backend, latency);
   }

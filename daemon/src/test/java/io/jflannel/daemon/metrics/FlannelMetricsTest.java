@@ -85,6 +85,7 @@ class FlannelMetricsTest {
     for (String expected : List.of(
         "flannel_peers{backend=\"vxlan\",family=\"ipv4\"} 0",
         "flannel_peers{backend=\"vxlan\",family=\"ipv6\"} 0",
+        "flannel_failing_peers{backend=\"vxlan\"} 0",
         "flannel_programming_latency_seconds_count{backend=\"vxlan\"} 0",
         "flannel_programming_latency_seconds_bucket{backend=\"vxlan\",le=\"+Inf\"} 0")) {
       assertTrue(text.contains(expected), () -> "missing " + expected + " in\n" + text);
@@ -122,5 +123,15 @@ class FlannelMetricsTest {
       assertTrue(text.contains(expected), () -> "missing " + expected + " in\n" + text);
     }
     assertFalse(text.contains("_created"), text);
+  }
+
+  @Test
+  void failingPeersFollowTheBackendsReport() {
+    FlannelMetrics m = new FlannelMetrics("0.1.0");
+    m.backend("host-gw", List.of("ipv4"));
+    m.failingPeers("host-gw", 2);
+    assertTrue(m.scrape().contains("flannel_failing_peers{backend=\"host-gw\"} 2"));
+    m.failingPeers("host-gw", 0);
+    assertTrue(m.scrape().contains("flannel_failing_peers{backend=\"host-gw\"} 0"));
   }
 }
