@@ -127,7 +127,8 @@ class MonitoringTest {
   @Test
   void theAlertsTheIssueAsksForAreThere() {
     assertEquals(Set.of("alert FlannelNotReady", "alert FlannelDown", "alert FlannelRepairsSpiking",
-        "alert FlannelRejectedPeers", "alert FlannelLeaseRenewalFailures"), Set.copyOf(alertQueries().keySet()));
+        "alert FlannelRejectedPeers", "alert FlannelLeaseRenewalFailures", "alert FlannelPeersFailing"),
+        Set.copyOf(alertQueries().keySet()));
     for (JsonNode g : alerts.path("groups")) {
       for (JsonNode r : g.path("rules")) {
         assertTrue(r.path("labels").has("severity"), r.path("alert").asText());
