@@ -97,6 +97,7 @@ public final class Daemon implements AutoCloseable {
     LOG.info("network config: Network={} IPv6Network={} backend={}", config.network(),
         config.ipv6Network(), config.backend().type());
     RuleTools ruleTools = RuleSetup.tools(options.rules(), config); // a host without them fails before the lease
+    BridgeNetfilterCheck.system().check(config);
 
     ExternalInterface ext = new InterfaceResolver(options.iface()).resolve(netlink, subnets, config);
     LOG.info("using interface {} (index {}), address {}, advertising {}{}", ext.name(), ext.index(),
