@@ -147,6 +147,18 @@ public final class Daemon implements AutoCloseable {
       LOG.warn("could not mark the node's network ready: {}", e.getMessage());
     }
     LOG.info("flanneld is ready: subnet.env written to {}", options.subnetFile());
+    notifySystemd();
+  }
+
+  /** READY=1 to systemd when it asked for it, as upstream; a failure is logged only. */
+  private void notifySystemd() {
+    SystemdNotify.fromEnv(env).ifPresent(n -> {
+      try {
+        n.ready();
+      } catch (IOException | RuntimeException | LinkageError e) {
+        LOG.error("failed to notify systemd (READY=1): {}", e.getMessage());
+      }
+    });
   }
 
   /** The heap compaction (docs/footprint.md), told about every peer pass. */
