@@ -219,7 +219,7 @@ class LauncherIT {
     // The daemon's own entry point ignores the property that once selected the training.
     Result daemon = run(LAUNCHER, Map.of("JFLANNEL_JAVA_OPTS", "-Djflannel.cds.training=etcd"), "--version");
     assertEquals(0, daemon.status(), daemon.stderr());
-    assertEquals(Version.current(), daemon.stdout().strip());
+    assertEquals("v" + Version.current(), daemon.stderr().strip());
   }
 
   @Test
