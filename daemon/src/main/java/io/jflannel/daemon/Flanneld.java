@@ -38,6 +38,8 @@ public final class Flanneld {
       System.exit(1);
     }
     setVerbosity(options.verbosity());
+    options.ignoredLogFlags().forEach((flag, value) -> LoggerFactory.getLogger(Flanneld.class)
+        .debug("{}={} is accepted as upstream's klog flag and has no effect", flag, value));
     System.exit(run(options));
   }
 

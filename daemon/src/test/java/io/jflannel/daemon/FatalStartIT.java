@@ -156,6 +156,19 @@ class FatalStartIT {
   }
 
   @Test
+  void publicIpOwnedByNoInterfaceIsNamedAsUpstream() throws Exception {
+    ns.run("ip", "link", "add", "eth0", "type", "veth", "peer", "name", "eth0-peer");
+    ns.run("ip", "addr", "add", "192.0.2.10/24", "dev", "eth0");
+    ns.run("ip", "link", "set", "eth0", "up");
+    ns.run("ip", "route", "add", "default", "via", "192.0.2.1", "dev", "eth0");
+    // without an --iface flag the interface is the one owning --public-ip: none here
+    Result r = run(kube(netConf("{\"Network\": \"10.244.0.0/16\"}"), "--public-ip", "203.0.113.9"));
+    assertEquals(1, r.status(), r.stderr());
+    String line = r.fatalLine();
+    assertTrue(line.contains("203.0.113.9") && line.contains("--public-ip"), line);
+  }
+
+  @Test
   void unreachableApiServer() throws Exception {
     Result r = run(kube(netConf("{\"Network\": \"10.244.0.0/16\"}")));
     assertEquals(1, r.status(), r.stderr());

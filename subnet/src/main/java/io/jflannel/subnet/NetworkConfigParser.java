@@ -178,9 +178,10 @@ public final class NetworkConfigParser {
       if (!kube && explicitLen > f.maxSubnetLen) {
         throw new ConfigException(lenField + ": must be at most " + f.maxSubnetLen + ", got " + explicitLen);
       }
-      if (!kube && explicitLen <= prefix) {
-        throw new ConfigException(lenField + ": must be longer than the prefix of " + f.networkField
-            + " " + f.network + " so that it holds several subnets, got " + explicitLen);
+      // As upstream: the first subnet is never handed out, so the network must hold four.
+      if (!kube && explicitLen < prefix + 2) {
+        throw new ConfigException(lenField + ": must be at least 2 longer than the prefix of " + f.networkField
+            + " " + f.network + " so that it holds at least four subnets, got " + explicitLen);
       }
       if (explicitLen > f.bits) {
         throw new ConfigException(lenField + ": must be at most " + f.bits + ", got " + explicitLen);

@@ -79,10 +79,19 @@ class NetworkConfigParserTest {
 
   @Test
   void explicitSubnetLenOnSmallNetworkIsAcceptedAsUpstreamDoes() throws Exception {
-    NetworkConfig c = parse("{\"Network\":\"10.244.0.0/29\",\"SubnetLen\":30}");
+    NetworkConfig c = parse("{\"Network\":\"10.244.0.0/28\",\"SubnetLen\":30}");
     assertEquals(30, c.subnetLen());
     assertEquals(IpNet.parse("10.244.0.4/30"), c.subnetMin());
-    assertEquals(IpNet.parse("10.244.0.4/30"), c.subnetMax());
+    assertEquals(IpNet.parse("10.244.0.12/30"), c.subnetMax());
+  }
+
+  @Test
+  void networkMustHoldAtLeastFourSubnetsAsUpstream() {
+    assertContainsAll(error("{\"Network\":\"10.244.0.0/29\",\"SubnetLen\":30}"), "SubnetLen", "30",
+        "10.244.0.0/29", "four subnets");
+    assertContainsAll(error("{\"Network\":\"10.1.0.0/16\",\"SubnetLen\":17}"), "SubnetLen", "17", "four subnets");
+    String v6 = "{\"EnableIPv4\":false,\"EnableIPv6\":true,\"IPv6Network\":\"fc00::/48\"";
+    assertContainsAll(error(v6 + ",\"IPv6SubnetLen\":49}"), "IPv6SubnetLen", "49", "four subnets");
   }
 
   @Test

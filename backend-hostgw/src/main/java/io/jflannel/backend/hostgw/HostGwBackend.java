@@ -1,6 +1,5 @@
 package io.jflannel.backend.hostgw;
 
-import com.fasterxml.jackson.databind.node.NullNode;
 import io.jflannel.backend.Backend;
 import io.jflannel.backend.BackendContext;
 import io.jflannel.backend.BackendException;
@@ -42,8 +41,10 @@ public final class HostGwBackend implements Backend {
           + " differs from the address " + ext.ifaceAddr().getHostAddress() + " of " + ext.name()
           + " (NAT?); peers must reach this node directly at its interface address, use vxlan instead");
     }
+    // No backend data at all (not a JSON null): upstream's etcd value then has no BackendData
+    // key; the kube annotation still reads "null".
     Lease lease = ctx.subnets().acquireLease(
-        new LeaseAttrs(ext.extAddr(), null, HostGwDataplane.TYPE, NullNode.getInstance(), null));
+        new LeaseAttrs(ext.extAddr(), null, HostGwDataplane.TYPE, null, null));
     HostGwDataplane dp = new HostGwDataplane(ctx.netlink(), new Underlay(ctx.netlink(), ext), cfg.network(),
         lease.subnet());
     try {

@@ -4,6 +4,7 @@ import io.jflannel.backend.PeerFeed;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.node.NullNode;
@@ -19,6 +20,7 @@ import io.jflannel.netlink.NetlinkEvent;
 import io.jflannel.subnet.IpNet;
 import io.jflannel.subnet.Lease;
 import io.jflannel.subnet.LeaseAttrs;
+import io.jflannel.subnet.LeaseAttrsJson;
 import java.net.InetAddress;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -63,7 +65,10 @@ class HostGwKernelTest {
   void threeNodesGetOneRoutePerPeerAndPodsTalk() throws Exception {
     c = BackendCluster.start(3, true, HOSTGW);
     c.reconcileAll();
-    assertEquals(NullNode.getInstance(), c.subnets.get(0).published().backendData());
+    assertNull(c.subnets.get(0).published().backendData());
+    // the etcd value byte for byte as upstream writes it for host-gw: no BackendData key
+    assertEquals("{\"PublicIP\":\"192.0.2.1\",\"PublicIPv6\":null,\"BackendType\":\"host-gw\"}",
+        LeaseAttrsJson.write(c.subnets.get(0).published()));
     assertEquals("host-gw", c.subnets.get(0).published().backendType());
     assertEquals(1500, c.net(1).mtu());
     assertEquals(List.of("10.244.2.0/24 via 192.0.2.2", "10.244.3.0/24 via 192.0.2.3"), overlayRoutes(c.lab.node(1).ns()));

@@ -37,11 +37,17 @@ public final class FlagParser {
   public static final int USAGE_ERROR = 2;
 
   /** Flags that have no {@code FLANNELD_*} environment form. */
-  private static final Set<String> NO_ENV = Set.of("--version", "--help", "--v");
+  private static final Set<String> NO_ENV = Set.of("--version", "--help");
 
   private FlagParser() {}
 
+  /** What {@code --version} prints: {@code v} and the version, e.g. {@code v0.1.0}. */
+  public static String versionLine() {
+    return "v" + Version.current() + System.lineSeparator();
+  }
+
   /** Parses {@code argv} with {@code env} as the process environment. Never throws. */
+
   public static CommandLineOutcome parse(List<String> argv, Map<String, String> env) {
     FlanneldCommand command = new FlanneldCommand();
     CommandLine cli = new CommandLine(command);
@@ -55,7 +61,8 @@ public final class FlagParser {
         return new CommandLineOutcome.Exit(0, cli.getUsageMessage(), "");
       }
       if (cli.isVersionHelpRequested()) {
-        return new CommandLineOutcome.Exit(0, Version.current() + System.lineSeparator(), "");
+        // As upstream: the tag-style version (vX.Y.Z) on stderr.
+        return new CommandLineOutcome.Exit(0, "", versionLine());
       }
       return new CommandLineOutcome.Start(toOptions(command, env, normalized));
     } catch (ParameterException e) {
@@ -214,7 +221,19 @@ public final class FlagParser {
     return new FlanneldOptions(
         kube, etcd, iface, rules, health, path("--subnet-file", c.subnetFile, src),
         Duration.ofMinutes(c.subnetLeaseRenewMargin), c.ipBlackholeRoute, c.verbosity,
-        environment(env));
+        environment(env), ignoredLogFlags(c));
+  }
+
+  /** The klog flags that were given (command line or environment) but have no effect. */
+  private static Map<String, String> ignoredLogFlags(FlanneldCommand c) {
+    Map<String, String> m = new java.util.LinkedHashMap<>();
+    if (!c.vmodule.isEmpty()) {
+      m.put("-vmodule", c.vmodule);
+    }
+    if (!c.logBacktraceAt.isEmpty()) {
+      m.put("-log_backtrace_at", c.logBacktraceAt);
+    }
+    return m;
   }
 
   /** Reads the non-flag variables: NODE_NAME, POD_NAME, POD_NAMESPACE, ... */

@@ -142,6 +142,15 @@ final class FlanneldCommand {
       description = "Log verbosity (default: ${DEFAULT-VALUE}).")
   int verbosity;
 
+  // Upstream copies these two klog flags next to -v; they are accepted and ignored here.
+  @Option(names = "--vmodule", paramLabel = "PATTERN=N,...", defaultValue = "",
+      description = "Accepted for compatibility with upstream's klog flag; ignored.")
+  String vmodule;
+
+  @Option(names = "--log_backtrace_at", paramLabel = "FILE:LINE", defaultValue = "",
+      description = "Accepted for compatibility with upstream's klog flag; ignored.")
+  String logBacktraceAt;
+
   @Option(names = "--version", versionHelp = true, description = "Print the version and exit.")
   boolean versionRequested;
 

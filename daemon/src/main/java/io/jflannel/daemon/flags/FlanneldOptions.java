@@ -4,6 +4,7 @@ import java.net.InetAddress;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.regex.Pattern;
@@ -34,9 +35,18 @@ public record FlanneldOptions(
     Duration subnetLeaseRenewMargin,
     boolean ipBlackholeRoute,
     int verbosity,
-    Environment environment) {
+    Environment environment,
+    Map<String, String> ignoredLogFlags) {
+
+  /** Options without ignored klog flags. */
+  public FlanneldOptions(Kube kube, Etcd etcd, Iface iface, Rules rules, Health health, Path subnetFile,
+      Duration subnetLeaseRenewMargin, boolean ipBlackholeRoute, int verbosity, Environment environment) {
+    this(kube, etcd, iface, rules, health, subnetFile, subnetLeaseRenewMargin, ipBlackholeRoute, verbosity,
+        environment, Map.of());
+  }
 
   public FlanneldOptions {
+    ignoredLogFlags = ignoredLogFlags == null ? Map.of() : Map.copyOf(ignoredLogFlags);
     Objects.requireNonNull(kube, "kube");
     Objects.requireNonNull(etcd, "etcd");
     Objects.requireNonNull(iface, "iface");

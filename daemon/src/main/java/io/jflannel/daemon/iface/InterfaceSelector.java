@@ -15,8 +15,8 @@ import java.util.regex.Pattern;
 
 /**
  * Chooses the external interface and its address the way flanneld does: with no
- * {@code --iface*} flag, the interface owning {@code --public-ip} or else the default
- * route's; otherwise each {@code --iface} (name or IP), then each {@code --iface-regex}
+ * {@code --iface*} flag, the interface owning {@code --public-ip} (an error when none does)
+ * or else the default route's; otherwise each {@code --iface} (name or IP), then each {@code --iface-regex}
  * (on addresses first, then on names), then {@code --iface-can-reach}.
  */
 public final class InterfaceSelector {
@@ -63,7 +63,9 @@ public final class InterfaceSelector {
           if (owner.isPresent()) {
             return new Selection(owner.get(), pub);
           }
-          tried.add("interface owning --public-ip " + pub.getHostAddress() + " (none)");
+          // As upstream: the advertised address must be local when it picks the interface.
+          throw new InterfaceSelectionException("failed to find the external interface: no interface has the "
+              + family(req) + " address " + pub.getHostAddress() + " of " + (req.ipv6() ? "--public-ipv6" : "--public-ip"));
         }
         Optional<Integer> idx = inventory.defaultRouteInterface(req.ipv6());
         if (idx.isEmpty()) {

@@ -14,9 +14,7 @@ import io.jflannel.daemon.rules.RuleTools;
 import io.jflannel.daemon.runtime.HeapCompaction;
 import io.jflannel.netlink.Netlink;
 import io.jflannel.netlink.NetlinkException;
-import io.jflannel.netlink.Route;
 import io.jflannel.subnet.IpLiteral;
-import io.jflannel.subnet.IpNet;
 import io.jflannel.subnet.Lease;
 import io.jflannel.subnet.NetworkConfig;
 import io.jflannel.subnet.SubnetEnv;
@@ -103,6 +101,7 @@ public final class Daemon implements AutoCloseable {
     LOG.info("network config: Network={} IPv6Network={} backend={}", config.network(),
         config.ipv6Network(), config.backend().type());
     RuleTools ruleTools = RuleSetup.tools(options.rules(), config); // a host without them fails before the lease
+    BridgeNetfilterCheck.system().check(config);
 
     ExternalInterface ext = new InterfaceResolver(options.iface()).resolve(netlink, subnets, config);
     LOG.info("using interface {} (index {}), address {}, advertising {}{}", ext.name(), ext.index(),
@@ -127,7 +126,10 @@ public final class Daemon implements AutoCloseable {
 
     RuleSetup.install(ruleTools, options.rules(), config, lease, previous, metrics).ifPresent(resources::push);
     if (options.ipBlackholeRoute()) {
-      addBlackholeRoutes(netlink, lease);
+      BlackholeRoutes blackhole = new BlackholeRoutes(netlink, lease);
+      blackhole.install();
+      blackhole.schedule(timers, options.rules().resyncPeriod());
+      resources.push(blackhole);
     }
     writeSubnetFile(subnetFile, config, net);
     // Upstream's readiness contract: ready as soon as the CNI plugin can read subnet.env.
@@ -149,6 +151,18 @@ public final class Daemon implements AutoCloseable {
       LOG.warn("could not mark the node's network ready: {}", e.getMessage());
     }
     LOG.info("flanneld is ready: subnet.env written to {}", options.subnetFile());
+    notifySystemd();
+  }
+
+  /** READY=1 to systemd when it asked for it, as upstream; a failure is logged only. */
+  private void notifySystemd() {
+    SystemdNotify.fromEnv(env).ifPresent(n -> {
+      try {
+        n.ready();
+      } catch (IOException | RuntimeException | LinkageError e) {
+        LOG.error("failed to notify systemd (READY=1): {}", e.getMessage());
+      }
+    });
   }
 
   /** The heap compaction (docs/footprint.md), told about every peer pass. */
@@ -206,21 +220,6 @@ public final class Daemon implements AutoCloseable {
       // A corrupt previous file only loses the "reuse my old subnet" hint.
       LOG.warn("ignoring previous {}: {}", file.path(), e.getMessage());
       return Optional.empty();
-    }
-  }
-
-  private static void addBlackholeRoutes(Netlink netlink, Lease l) throws FatalException {
-    for (IpNet s : new IpNet[] {l.subnet(), l.ipv6Subnet()}) {
-      if (s == null) {
-        continue;
-      }
-      IpNet n = s.network();
-      try {
-        netlink.routeReplace(Route.blackhole(n.address(), n.prefixLength()));
-        LOG.info("blackhole route for {} installed", n);
-      } catch (NetlinkException e) {
-        throw new FatalException("failed to add the blackhole route for " + n + ": " + e.getMessage(), e);
-      }
     }
   }
 

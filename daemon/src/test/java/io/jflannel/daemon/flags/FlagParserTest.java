@@ -240,9 +240,28 @@ class FlagParserTest {
     for (String form : List.of("--version", "-version")) {
       CommandLineOutcome.Exit e = exit(form);
       assertEquals(0, e.status());
-      assertFalse(e.stdout().isBlank());
-      assertEquals("", e.stderr());
+      // as upstream: on stderr, tag-style
+      assertEquals("", e.stdout());
+      assertTrue(e.stderr().strip().matches("v\\d+\\.\\d+\\.\\d+.*"), e.stderr());
     }
+  }
+
+  @Test
+  void verbosityFromFlanneldVUnlessOnTheCommandLine() {
+    // as upstream, whose -v is an ordinary flag of its set and so has FLANNELD_V
+    assertEquals(4, ok(Map.of("FLANNELD_V", "4")).verbosity());
+    assertEquals(2, ok(Map.of("FLANNELD_V", "4"), "-v=2").verbosity());
+    CommandLineOutcome.Exit bad = exit(Map.of("FLANNELD_V", "loud"));
+    assertEquals(2, bad.status());
+    assertTrue(bad.stderr().contains("FLANNELD_V"), bad.stderr());
+  }
+
+  @Test
+  void klogFlagsAreAcceptedAndIgnored() {
+    FlanneldOptions o = ok("-vmodule=etcd*=3,kube=2", "--log_backtrace_at", "main.go:42");
+    assertEquals(Map.of("-vmodule", "etcd*=3,kube=2", "-log_backtrace_at", "main.go:42"), o.ignoredLogFlags());
+    assertEquals(Map.of("-vmodule", "x=1"), ok(Map.of("FLANNELD_VMODULE", "x=1")).ignoredLogFlags());
+    assertEquals(Map.of(), ok().ignoredLogFlags());
   }
 
   @Test
@@ -257,7 +276,8 @@ class FlagParserTest {
           "--public-ipv6", "--subnet-file", "--subnet-lease-renew-margin", "--ip-masq",
           "--ip-masq-fully-random-disable", "--iptables-resync", "--iptables-forward-rules",
           "--ip-blackhole-route", "--healthz-ip", "--healthz-port",
-          "--set-node-network-unavailable", "--iptables-mode", "-v", "--version")) {
+          "--set-node-network-unavailable", "--iptables-mode", "-v", "--vmodule", "--log_backtrace_at",
+          "--version")) {
         assertTrue(e.stdout().contains(flag), flag + " missing from help");
       }
     }

@@ -85,8 +85,16 @@ class InterfaceSelectorTest {
   }
 
   @Test
-  void publicIpOwnedByNoInterfaceFallsBackToDefaultRoute() throws Exception {
-    Selection s = selector.select(v4(List.of(), List.of(), null, "203.0.113.9"));
+  void publicIpOwnedByNoInterfaceIsAnErrorNamingIt() {
+    InterfaceSelectionException e = assertThrows(InterfaceSelectionException.class,
+        () -> selector.select(v4(List.of(), List.of(), null, "203.0.113.9")));
+    assertTrue(e.getMessage().contains("203.0.113.9"), e.getMessage());
+    assertTrue(e.getMessage().contains("--public-ip"), e.getMessage());
+  }
+
+  @Test
+  void publicIpIsNotRequiredToBeLocalWhenAnIfaceFlagChoosesTheInterface() throws Exception {
+    Selection s = selector.select(v4(List.of("eth0"), List.of(), null, "203.0.113.9"));
     assertEquals("eth0", s.iface().name());
   }
 

@@ -20,8 +20,12 @@ import io.jflannel.subnet.LeaseAttrs;
 import io.jflannel.subnet.LeaseAttrsJson;
 import io.jflannel.subnet.SubnetException;
 import io.jflannel.subnet.Threads;
+import java.io.ByteArrayInputStream;
 import java.io.File;
+import java.io.IOException;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -40,7 +44,6 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
-import javax.net.ssl.SSLException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -93,13 +96,16 @@ final class EtcdRegistry implements AutoCloseable {
     }
     if (options.tls()) {
       try {
+        // PKCS#1 and SEC1 keys are accepted as upstream; the TLS stack reads only PKCS#8.
+        byte[] key = PemPrivateKey.readAsPkcs8(Path.of(options.keyFile())).getBytes(StandardCharsets.US_ASCII);
+        byte[] chain = Files.readAllBytes(Path.of(options.certFile()));
         b.sslContext(ssl -> {
-          ssl.keyManager(new File(options.certFile()), new File(options.keyFile()));
+          ssl.keyManager(new ByteArrayInputStream(chain), new ByteArrayInputStream(key));
           if (!options.caFile().isEmpty()) {
             ssl.trustManager(new File(options.caFile()));
           }
         });
-      } catch (SSLException | RuntimeException e) {
+      } catch (IOException | RuntimeException e) {
         shutdownExecutors();
         throw new SubnetException("cannot load etcd TLS files (key " + options.keyFile() + ", cert "
             + options.certFile() + ", ca " + options.caFile() + "): " + e.getMessage(), e);

@@ -117,6 +117,35 @@ class EtcdSecurityTest {
   }
 
   @Test
+  void tlsWithPkcs1AndSec1ClientKeysAcquiresALease() throws Exception {
+    startTlsEtcd();
+    // upstream's Go loader takes the traditional forms too
+    pki().openssl("rsa", "-in", "client.key", "-traditional", "-out", "client-pkcs1.key");
+    EtcdSubnetManager rsa = manager(EtcdOptions.of(List.of(etcd.endpoint()))
+        .withTls(f("client-pkcs1.key"), f("client.crt"), f("ca.crt")));
+    assertTrue(rsa.acquireLease(own()).subnet() != null);
+    pki().openssl("req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
+        "-keyout", "ec.p8", "-out", "ec.csr", "-subj", "/CN=ec");
+    pki().openssl("ec", "-in", "ec.p8", "-out", "ec.key");
+    java.nio.file.Files.writeString(dir.resolve("ec.ext"), "extendedKeyUsage=clientAuth\n");
+    pki().openssl("x509", "-req", "-in", "ec.csr", "-CA", "ca.crt", "-CAkey", "ca.key", "-CAcreateserial",
+        "-out", "ec.crt", "-days", "1", "-extfile", "ec.ext");
+    EtcdSubnetManager ec = manager(EtcdOptions.of(List.of(etcd.endpoint()))
+        .withTls(f("ec.key"), f("ec.crt"), f("ca.crt")));
+    assertTrue(ec.networkConfig() != null);
+  }
+
+  @Test
+  void tlsWithAnEncryptedKeyIsRefusedClearly() throws Exception {
+    ca("ca");
+    leaf("client", "ca", "clientAuth");
+    pki().openssl("rsa", "-in", "client.key", "-traditional", "-aes128", "-passout", "pass:x", "-out", "enc.key");
+    SubnetException e = assertThrows(SubnetException.class, () -> manager(EtcdOptions.of(List.of("https://127.0.0.1:1"))
+        .withTls(f("enc.key"), f("client.crt"), f("ca.crt"))));
+    assertTrue(e.getMessage().contains("enc.key") && e.getMessage().contains("encrypted"), e.getMessage());
+  }
+
+  @Test
   void tlsWithAClientCertificateOfAnotherCaFailsClearly() throws Exception {
     startTlsEtcd();
     EtcdSubnetManager m = manager(EtcdOptions.of(List.of(etcd.endpoint()))
