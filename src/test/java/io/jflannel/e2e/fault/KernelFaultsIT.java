@@ -194,6 +194,7 @@ class KernelFaultsIT {
       ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(true)
           .redirectOutput(log.toFile());
       pb.environment().put("XTABLES_LOCKFILE", lock.toString());
+      pb.environment().put("FLANNELD_IPTABLES_MODE", "legacy"); // the flavour that takes this lock
       pb.environment().put("PATH", bin + ":" + System.getenv().getOrDefault("PATH",
           "/usr/sbin:/usr/bin:/sbin:/bin"));
       daemon = pb.start();
@@ -235,7 +236,7 @@ class KernelFaultsIT {
       try {
         String cmd = new String(Files.readAllBytes(Path.of("/proc", pid, "cmdline")),
             java.nio.charset.StandardCharsets.UTF_8).replace('\0', ' ');
-        if (cmd.contains("iptables-restore") && cmd.contains("--wait")) {
+        if (cmd.contains("iptables") && cmd.contains("-restore") && cmd.contains("--wait")) {
           return true;
         }
       } catch (java.io.IOException e) {
