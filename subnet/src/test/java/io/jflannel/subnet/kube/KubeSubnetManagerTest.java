@@ -640,4 +640,61 @@ class KubeSubnetManagerTest {
       Thread.currentThread().interrupt();
     }
   }
+
+  // ---- duplicate and own subnets (decision 0951) -----------------------------------------
+
+  @Test
+  void aSecondNodeWithTheSameSubnetIsRefusedAndItsDeletionTouchesNothing() throws Exception {
+    k8s.create(node("self", "10.244.0.0/24"));
+    k8s.create(node("a", "10.244.1.0/24")
+        .editMetadata().addToAnnotations(vxlanPeer("192.0.2.11", "2a:00:00:00:00:0a")).endMetadata());
+    KubeSubnetManager m = manager("self");
+    RecordingSink sink = new RecordingSink();
+    m.watchPeers(sink);
+    assertEquals(1, sink.next().size());
+
+    // another Node claims a's subnet: refused and counted, a keeps it
+    k8s.create(node("evil", "10.244.1.0/24")
+        .editMetadata().addToAnnotations(vxlanPeer("192.0.2.66", "2a:00:00:00:00:66")).endMetadata());
+    awaitCount(m, 1);
+    assertNoPeerChange(sink, "the duplicate changes no peer");
+
+    // deleting the duplicate withdraws nothing of a's; a marker peer shows the watch went on
+    k8s.client.nodes().withName("evil").delete();
+    k8s.create(node("b", "10.244.2.0/24")
+        .editMetadata().addToAnnotations(vxlanPeer("192.0.2.12", "2a:00:00:00:00:0b")).endMetadata());
+    List<LeaseEvent> next = awaitEvents(sink, l -> !l.isEmpty());
+    assertEquals(1, next.size(), next.toString());
+    assertInstanceOf(LeaseEvent.Added.class, next.get(0));
+    assertEquals("10.244.2.0/24", next.get(0).lease().subnet().toString());
+  }
+
+  @Test
+  void aNodeClaimingOurOwnSubnetIsRefusedAndCounted() throws Exception {
+    k8s.create(node("self", "10.244.0.0/24")
+        .editMetadata().addToAnnotations(vxlanPeer("192.0.2.10", MAC)).endMetadata());
+    KubeSubnetManager m = manager("self");
+    m.acquireLease(vxlanAttrs("192.0.2.10", MAC));
+    RecordingSink sink = new RecordingSink();
+    m.watchPeers(sink);
+    assertEquals(List.of(), sink.next());
+    k8s.create(node("evil", "10.244.0.0/24")
+        .editMetadata().addToAnnotations(vxlanPeer("192.0.2.66", "2a:00:00:00:00:66")).endMetadata());
+    awaitCount(m, 1);
+    assertNoPeerChange(sink, "never a peer");
+  }
+
+  /** Nothing, or drains that report no change, for half a second. */
+  private static void assertNoPeerChange(RecordingSink sink, String why) throws InterruptedException {
+    for (List<LeaseEvent> b = sink.poll(500); b != null; b = sink.poll(500)) {
+      assertEquals(List.of(), b, why);
+    }
+  }
+
+  private static void awaitCount(KubeSubnetManager m, long n) throws InterruptedException {
+    for (int i = 0; i < 200 && m.rejectedPeers() < n; i++) {
+      Thread.sleep(50);
+    }
+    assertEquals(n, m.rejectedPeers());
+  }
 }
