@@ -5,9 +5,6 @@ package io.jflannel.daemon.run;
  * a burst) hooks in without touching the peer path.
  */
 public interface PassObserver {
-  /** Observes nothing. */
-  PassObserver NONE = new PassObserver() { };
-
   /** A pass is about to run. */
   default void passStarted() {}
 
