@@ -75,10 +75,11 @@ final class PeerTracker {
       }
       return peers.removeHolder(name);
     }
+    String had = peers.keyOf(name);
     PeerSet.Outcome o = peers.put(name, l);
     judge(name, l, peers.holder(l.key()));
-    // A refused claim may still have let the node's previous subnet go: worth a look.
-    return o != PeerSet.Outcome.UNCHANGED;
+    // A refused claim changes no peer, unless it let the node's previous subnet go.
+    return o == PeerSet.Outcome.ADDED || o == PeerSet.Outcome.CHANGED || had != null && !had.equals(l.key());
   }
 
   /** The lease of a peer reading, or null (logged, counted) for anything else. */
