@@ -65,4 +65,12 @@ public interface BackendListener {
    */
   default void peersFailing(int count) {
   }
+
+  /**
+   * A command of the extension backend failed: {@code command} is {@code pre_startup},
+   * {@code post_startup}, {@code subnet_add} or {@code subnet_remove}, {@code reason} is
+   * {@code exit} (a non-zero status), {@code timeout} (killed) or {@code start} (could not be started).
+   */
+  default void commandFailed(String command, String reason) {
+  }
 }

@@ -63,4 +63,9 @@ public final class RecordingListener implements BackendListener {
   public void peerRejected(String peer, io.jflannel.backend.RejectReason reason) {
     inc("rejected." + reason, 1);
   }
+
+  @Override
+  public void commandFailed(String command, String reason) {
+    inc("command." + command + "." + reason, 1);
+  }
 }

@@ -46,6 +46,11 @@ public final class FlannelMetrics implements Metrics {
    * The errnos rtnetlink answers route, neighbour, FDB, link and address requests with, as
    * {@code netlink.Errno} names them; other errnos appear when they first happen.
    */
+  /** The extension backend's commands and the ways one fails, as its series label them. */
+  static final List<String> EXTENSION_COMMANDS = List.of("pre_startup", "post_startup", "subnet_add", "subnet_remove");
+  static final List<String> COMMAND_FAILURES = List.of("exit", "timeout", "start");
+  /** The backend type whose commands {@code flannel_extension_command_failures_total} counts. */
+  static final String EXTENSION = "extension";
   static final List<String> NETLINK_ERRNOS = List.of("EPERM", "ENOENT", "ESRCH", "EEXIST", "ENODEV",
       "EINVAL", "EBUSY", "ENETDOWN", "ENETUNREACH", "EHOSTUNREACH", "ENOBUFS", "EOPNOTSUPP");
 
@@ -60,6 +65,7 @@ public final class FlannelMetrics implements Metrics {
   private final Counter renewals;
   private final Counter rejected;
   private final Counter listFailures;
+  private final Counter commandFailures;
   private final Gauge storeSynced;
   private final List<LongSupplier> malformedSources = new CopyOnWriteArrayList<>();
   private long malformedCounted; // guarded by this
@@ -127,6 +133,9 @@ public final class FlannelMetrics implements Metrics {
     NETLINK_ERRNOS.forEach(netlinkErrors::initLabelValues);
     renewals.initLabelValues("success");
     renewals.initLabelValues("failure");
+    commandFailures = Counter.builder().name("flannel_extension_command_failures")
+        .help("Commands of the extension backend that failed (non-zero exit, killed after the timeout, not started), by command and reason")
+        .labelNames("command", "reason").withoutExemplars().register(registry);
     listFailures = Counter.builder().name("flannel_store_list_failures")
         .help("Listings of the peers in the store (etcd re-list, Node list) that failed")
         .withoutExemplars().register(registry);
@@ -164,6 +173,18 @@ public final class FlannelMetrics implements Metrics {
     }
     latency.initLabelValues(backend);
     failingPeers.labelValues(backend).set(0);
+    if (EXTENSION.equals(backend)) {
+      for (String command : EXTENSION_COMMANDS) {
+        for (String reason : COMMAND_FAILURES) {
+          commandFailures.initLabelValues(command, reason);
+        }
+      }
+    }
+  }
+
+  @Override
+  public void commandFailure(String command, String reason) {
+    commandFailures.labelValues(command, reason).inc();
   }
 
   @Override

@@ -52,4 +52,11 @@ public interface Metrics {
 
   /** A peer lease was refused for {@code reason} ({@code flannel_rejected_peers_total}). */
   default void rejectedPeer(String reason) {}
+
+  /**
+   * A command of the extension backend failed ({@code flannel_extension_command_failures_total}):
+   * {@code command} {@code pre_startup|post_startup|subnet_add|subnet_remove}, {@code reason}
+   * {@code exit|timeout|start}.
+   */
+  default void commandFailure(String command, String reason) {}
 }

@@ -79,4 +79,9 @@ final class BackendMetrics implements BackendListener {
   public void peerRejected(String peer, RejectReason reason) {
     metrics.rejectedPeer(reason.label());
   }
+
+  @Override
+  public void commandFailed(String command, String reason) {
+    metrics.commandFailure(command, reason);
+  }
 }

@@ -134,4 +134,24 @@ class FlannelMetricsTest {
     m.failingPeers("host-gw", 0);
     assertTrue(m.scrape().contains("flannel_failing_peers{backend=\"host-gw\"} 0"));
   }
+
+  @Test
+  void extensionCommandFailuresStartAtZeroForTheExtensionBackendOnly() {
+    FlannelMetrics vxlan = new FlannelMetrics("0.1.0");
+    vxlan.backend("vxlan", List.of("ipv4"));
+    assertFalse(vxlan.scrape().contains("flannel_extension_command_failures_total{"), vxlan.scrape());
+    FlannelMetrics m = new FlannelMetrics("0.1.0");
+    m.backend("extension", List.of("ipv4"));
+    String text = m.scrape();
+    for (String command : List.of("pre_startup", "post_startup", "subnet_add", "subnet_remove")) {
+      for (String reason : List.of("exit", "timeout", "start")) {
+        String expected = "flannel_extension_command_failures_total{command=\"" + command + "\",reason=\"" + reason
+            + "\"} 0";
+        assertTrue(text.contains(expected), () -> "missing " + expected + " in\n" + text);
+      }
+    }
+    m.commandFailure("subnet_add", "timeout");
+    assertTrue(m.scrape().contains(
+        "flannel_extension_command_failures_total{command=\"subnet_add\",reason=\"timeout\"} 1"), m.scrape());
+  }
 }
