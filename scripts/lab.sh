@@ -6,13 +6,16 @@
 #
 #   scripts/lab.sh                           # 3 nodes, vxlan, etcd; tears down at the end
 #   scripts/lab.sh --nodes 4 --backend host-gw --store kube --keep
+#   scripts/lab.sh --backend extension       # upstream's host-gw-like example commands
+#   scripts/lab.sh --backend alloc           # leases and subnet.env only (no pod traffic between nodes)
 #   scripts/lab.sh --image                   # every flanneld from the container image, as the
 #                                            # DaemonSet runs it (built by scripts/image.sh when
 #                                            # missing or built from other code)
 #   scripts/lab.sh down                      # remove a lab left by --keep (or a crash)
 #   scripts/lab.sh --build ...               # rebuild the jars (and with --image the image) first
 #
-# Exit status 0 only when every pod reached every other pod.
+# Exit status 0 only when every pod reached every other pod (alloc: when every node has its own
+# subnet in subnet.env).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 

@@ -26,7 +26,8 @@ public final class Lab implements Callable<Integer> {
   int nodes;
 
   @Option(names = "--backend", defaultValue = "vxlan", converter = BackendConverter.class,
-      description = "vxlan or host-gw (default ${DEFAULT-VALUE})")
+      description = "vxlan, host-gw, extension (upstream's host-gw-like example commands) or alloc (leases and"
+          + " subnet.env only, no pod traffic between nodes) (default ${DEFAULT-VALUE})")
   LabBackend backend;
 
   @Option(names = "--store", defaultValue = "etcd", converter = StoreConverter.class,
@@ -99,6 +100,9 @@ public final class Lab implements Callable<Integer> {
       } catch (LabException e) {
         out.println("routes: " + e.getMessage());
       }
+      if (!backend.carriesPodTraffic()) {
+        return allocReport(lab, out);
+      }
       ReachabilityMatrix matrix = lab.reachability();
       out.println();
       out.print(matrix.render());
@@ -140,6 +144,55 @@ public final class Lab implements Callable<Integer> {
         finished[0] = true;
       }
     }
+  }
+
+  /**
+   * The alloc backend's report: it programs nothing, so pods on different nodes are not
+   * expected to reach each other; what must hold is one lease per node, each in Network and
+   * none shared, written to the node's subnet.env.
+   *
+   * @return 0 when that holds, else 1
+   */
+  int allocReport(LabCluster lab, PrintStream out) {
+    List<String> problems = allocProblems(lab);
+    out.println();
+    out.println("reachability: not checked: the alloc backend programs nothing, so pods on different nodes are"
+        + " not expected to reach each other");
+    if (problems.isEmpty()) {
+      out.printf("leases: %d nodes, each with its own subnet in %s written to subnet.env%n", lab.nodes().size(),
+          lab.spec().network());
+    } else {
+      out.println("leases: " + String.join("; ", problems));
+    }
+    if (keep) {
+      lab.detach();
+      out.println("kept: state in " + lab.stateFile() + ", logs in " + lab.workDir());
+      out.println("stop: scripts/lab.sh down");
+    }
+    return problems.isEmpty() ? 0 : 1;
+  }
+
+  /** What is wrong with the nodes' subnet.env files, empty when each has its own subnet in Network. */
+  static List<String> allocProblems(LabCluster lab) {
+    List<String> problems = new java.util.ArrayList<>();
+    java.util.Map<String, Integer> seen = new java.util.HashMap<>();
+    var network = new inet.ipaddr.IPAddressString(lab.spec().network()).getAddress();
+    for (LabNode n : lab.nodes()) {
+      SubnetEnv env = lab.subnetEnv(n);
+      String subnet = env == null ? null : env.subnetBlock().map(Object::toString).orElse(null);
+      if (subnet == null) {
+        problems.add("node " + n.index() + " has no FLANNEL_SUBNET in subnet.env");
+        continue;
+      }
+      if (!network.contains(new inet.ipaddr.IPAddressString(subnet).getAddress())) {
+        problems.add("node " + n.index() + ": subnet " + subnet + " is outside " + network);
+      }
+      Integer other = seen.put(subnet, n.index());
+      if (other != null) {
+        problems.add("nodes " + other + " and " + n.index() + " share " + subnet);
+      }
+    }
+    return problems;
   }
 
   /** {@code lab down}: removes a kept (or crashed) lab. */

@@ -107,6 +107,6 @@ public record LabSpec(String name, int nodes, int podsPerNode, LabBackend backen
 
   /** The network config the lab publishes to the store. */
   public String netConfJson() {
-    return "{\"Network\":\"" + network + "\",\"Backend\":{\"Type\":\"" + backend.type() + "\"}}";
+    return "{\"Network\":\"" + network + "\",\"Backend\":" + backend.backendJson() + "}";
   }
 }

@@ -40,8 +40,11 @@ public record PeerDataplane(Set<String> routes, Set<String> neighbours, Set<Stri
     Set<String> routes = new TreeSet<>();
     Set<String> neighbours = new TreeSet<>();
     Set<String> fdb = new TreeSet<>();
+    if (backend == LabBackend.ALLOC) {
+      return new PeerDataplane(routes, neighbours, fdb); // alloc programs nothing for peers
+    }
     for (Peer p : peers) {
-      if (backend == LabBackend.HOST_GW) {
+      if (backend.routesViaPeers()) {
         routes.add(p.subnet() + " via " + p.publicIp());
       } else {
         String gw = new IPAddressString(p.subnet()).getAddress().getLower()
@@ -62,7 +65,8 @@ public record PeerDataplane(Set<String> routes, Set<String> neighbours, Set<Stri
     Set<String> routes = new TreeSet<>();
     Set<String> neighbours = new TreeSet<>();
     Set<String> fdb = new TreeSet<>();
-    if (backend == LabBackend.HOST_GW) {
+    // alloc: the same look as host-gw, which must find nothing
+    if (backend.routesViaPeers() || backend == LabBackend.ALLOC) {
       IPAddress net = new IPAddressString(network).getAddress();
       for (JsonNode r : json(Exec.check("ip", "-n", netns, "-j", "route", "show", "dev",
           Underlay.NODE_IFACE).stdout())) {

@@ -145,4 +145,25 @@ class LabValuesTest {
     assertTrue(diff.contains("stale route 10.244.3.0/24 via 192.0.2.3"), diff);
     assertEquals("", want.diff(want));
   }
+
+  @Test
+  void allocAndExtensionAreSelectable() {
+    assertEquals(LabBackend.ALLOC, LabBackend.parse("alloc"));
+    assertEquals(LabBackend.EXTENSION, LabBackend.parse("Extension"));
+    LabSpec ext = LabSpec.of("jfl-lab", 2, LabBackend.EXTENSION, LabStoreKind.ETCD, Path.of("/x/flanneld"), "");
+    assertEquals("{\"Network\":\"10.244.0.0/16\",\"Backend\":{\"Type\":\"extension\","
+        + "\"SubnetAddCommand\":\"ip route replace $SUBNET via $PUBLIC_IP\","
+        + "\"SubnetRemoveCommand\":\"ip route del $SUBNET via $PUBLIC_IP\"}}", ext.netConfJson());
+    assertFalse(LabBackend.ALLOC.carriesPodTraffic());
+    assertTrue(LabBackend.EXTENSION.carriesPodTraffic());
+  }
+
+  @Test
+  void expectedStateIsARoutePerPeerForExtensionAndNothingForAlloc() {
+    List<PeerDataplane.Peer> peers = List.of(new PeerDataplane.Peer("10.244.2.0/24", "192.0.2.2", Optional.empty()));
+    assertEquals(java.util.Set.of("10.244.2.0/24 via 192.0.2.2"), PeerDataplane.expected(LabBackend.EXTENSION, peers)
+        .routes());
+    PeerDataplane alloc = PeerDataplane.expected(LabBackend.ALLOC, peers);
+    assertTrue(alloc.routes().isEmpty() && alloc.neighbours().isEmpty() && alloc.fdb().isEmpty());
+  }
 }
