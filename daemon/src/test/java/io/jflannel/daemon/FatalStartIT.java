@@ -176,14 +176,6 @@ class FatalStartIT {
   }
 
   @Test
-  void unreachableEtcd() throws Exception {
-    Result r = run("--etcd-endpoints", "http://127.0.0.1:" + freePort(),
-        "--subnet-file", dir.resolve("subnet.env").toString());
-    assertEquals(1, r.status(), r.stderr());
-    assertTrue(r.fatalLine().toLowerCase().contains("etcd"), r.stderr());
-  }
-
-  @Test
   void unknownBackendType() throws Exception {
     ns.run("ip", "link", "add", "eth0", "type", "veth", "peer", "name", "eth0-peer");
     ns.run("ip", "addr", "add", "192.0.2.10/24", "dev", "eth0");
