@@ -66,8 +66,9 @@ public final class Daemon implements AutoCloseable {
   }
 
   /**
-   * Runs the start-up sequence. Returns once the node is ready; {@link #awaitExit()} then
-   * blocks until the daemon should stop.
+   * Runs the start-up sequence. Returns once the node is ready, or at once when {@link #stop}
+   * is called while it waits for the etcd network config; {@link #awaitExit()} then blocks
+   * until the daemon should stop.
    *
    * @throws FatalException naming what failed, for one line on stderr and exit status 1
    */
@@ -92,7 +93,14 @@ public final class Daemon implements AutoCloseable {
     }
     resources.push(netlink);
 
-    StoreFactory.Store opened = store.join(resources);
+    // In etcd mode this waits for etcd and a valid config for as long as it takes; a signal
+    // meanwhile ends start() at once, and awaitExit() then returns its status (0).
+    Optional<StoreFactory.Store> joined = store.join(resources, exit);
+    if (joined.isEmpty()) {
+      LOG.info("stopping before the network config was found");
+      return;
+    }
+    StoreFactory.Store opened = joined.get();
     SubnetManager subnets = opened.subnets();
     metrics.malformedPeers(subnets::malformedPeers);
     metrics.storeListing(subnets::peerListFailures, () -> subnets.peerListProblem().isEmpty());

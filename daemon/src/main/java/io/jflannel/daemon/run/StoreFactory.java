@@ -16,6 +16,8 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.util.Deque;
+import java.util.Optional;
+import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ConcurrentLinkedDeque;
@@ -49,7 +51,7 @@ final class StoreFactory {
     Opening o = new Opening();
     Threads.daemon(() -> {
       try {
-        o.store.complete(open(previous, o.owned));
+        o.store.complete(open(previous, o.owned, o.configWait));
       } catch (Throwable e) {
         // Errors too (a class missing from a broken install): a future left incomplete would
         // leave the caller waiting for good.
@@ -63,6 +65,22 @@ final class StoreFactory {
   static final class Opening {
     private final Deque<AutoCloseable> owned = new ConcurrentLinkedDeque<>();
     private final CompletableFuture<Store> store = new CompletableFuture<>();
+    private final ConfigWait configWait = new ConfigWait();
+
+    /**
+     * Waits for the store, or for {@code stop} (a signal: the etcd config may never come);
+     * empty when {@code stop} came first, and then what the store thread opens is closed when it
+     * is done. Otherwise what it opened joins {@code resources} (in its order) whatever the
+     * outcome.
+     */
+    Optional<Store> join(Deque<AutoCloseable> resources, CompletableFuture<?> stop) throws FatalException {
+      CompletableFuture.anyOf(store, stop).handle((v, e) -> null).join();
+      if (!store.isDone()) {
+        abandon();
+        return Optional.empty();
+      }
+      return Optional.of(join(resources));
+    }
 
     /**
      * Waits for the store; what it opened joins {@code resources} (in its order) whatever the
@@ -86,8 +104,12 @@ final class StoreFactory {
       }
     }
 
-    /** The caller is exiting: whatever the store thread opens is closed when it is done. */
+    /**
+     * The caller is exiting: a wait for the etcd config ends, and whatever the store thread
+     * opens is closed when it is done.
+     */
     void abandon() {
+      configWait.cancel();
       store.whenComplete((ok, err) -> {
         for (AutoCloseable c = owned.pollFirst(); c != null; c = owned.pollFirst()) {
           try {
@@ -104,9 +126,14 @@ final class StoreFactory {
    * Opens the store; what it opens goes into {@code owned} (closed in reverse order), the
    * manager last.
    */
-  Store open(SubnetEnv previous, Deque<AutoCloseable> owned) throws FatalException {
+  Store open(SubnetEnv previous, Deque<AutoCloseable> owned, ConfigWait configWait) throws FatalException {
     SubnetManager m = subnetManager(previous, owned);
     owned.push(m);
+    if (m instanceof EtcdSubnetManager) {
+      // Upstream waits for etcd and for a valid config key, however long it takes (decision 1010).
+      return new Store(m, configWait.await(m::networkConfig)
+          .orElseThrow(() -> new CancellationException("stopped while waiting for the network config")));
+    }
     try {
       return new Store(m, m.networkConfig());
     } catch (SubnetException e) {

@@ -324,7 +324,7 @@ final class EtcdRegistry implements AutoCloseable {
         why += " (authentication as etcd user \"" + options.username()
             + "\" failed: check --etcd-username/--etcd-password)";
       }
-      throw new SubnetException("etcd: " + what + " failed: " + why, c);
+      throw new SubnetException("etcd: " + what + " failed: " + why + " (endpoints " + options.endpoints() + ")", c);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new SubnetException("etcd: " + what + " interrupted", e);

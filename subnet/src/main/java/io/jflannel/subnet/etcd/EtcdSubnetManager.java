@@ -110,7 +110,8 @@ public final class EtcdSubnetManager implements SubnetManager {
     try {
       c = NetworkConfigParser.parse(json.get());
     } catch (ConfigException e) {
-      throw new ConfigException(key + ": " + e.getMessage(), e);
+      // Names where it was read: a daemon waiting for a fixed config repeats this line.
+      throw new ConfigException(key + " in etcd " + registry.options().endpoints() + ": " + e.getMessage(), e);
     }
     config = c;
     return c;

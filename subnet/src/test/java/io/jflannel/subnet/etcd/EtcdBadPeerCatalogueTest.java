@@ -205,7 +205,8 @@ class EtcdBadPeerCatalogueTest {
   void configValueThatIsNotJsonIsAnErrorNamingTheKey() throws Exception {
     put("/config", "Network=10.244.0.0/16");
     ConfigException e = assertThrows(ConfigException.class, manager::networkConfig);
-    assertTrue(e.getMessage().startsWith(prefix + "/config: network config is not valid JSON"), e.getMessage());
+    assertTrue(e.getMessage().startsWith(prefix + "/config in etcd ["), e.getMessage());
+    assertTrue(e.getMessage().contains("]: network config is not valid JSON"), e.getMessage());
   }
 
   /** E-SUBNET-IS-OURS-TAKEN: a bad value on a free subnet still blocks it from allocation. */
