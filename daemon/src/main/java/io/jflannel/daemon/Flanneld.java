@@ -1,6 +1,7 @@
 package io.jflannel.daemon;
 
 import ch.qos.logback.classic.Level;
+import io.jflannel.daemon.cleanup.Cleanup;
 import io.jflannel.daemon.flags.CommandLineOutcome;
 import io.jflannel.daemon.flags.FlagParser;
 import io.jflannel.daemon.flags.FlanneldOptions;
@@ -24,6 +25,9 @@ public final class Flanneld {
 
   /** Process entry point. */
   public static void main(String[] args) {
+    if (args.length > 0 && args[0].equals("cleanup")) {
+      System.exit(Cleanup.run(Arrays.asList(args).subList(1, args.length), System.getenv(), System.out, System.err));
+    }
     CommandLineOutcome outcome = FlagParser.parse(Arrays.asList(args), System.getenv());
     if (outcome instanceof CommandLineOutcome.Exit exit) {
       System.out.print(exit.stdout());
