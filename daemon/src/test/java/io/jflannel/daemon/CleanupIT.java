@@ -449,6 +449,41 @@ class CleanupIT {
   }
 
   @Test
+  void withoutSubnetEnvTheNetworkComesFromTheStoreAndWithoutEitherRoutesAreLeftAlone() throws Exception {
+    runDaemon("host-gw");
+    String own = ownSubnet();
+    foreignSet();
+    Files.delete(subnetEnv);
+    Map<String, String> before = listings();
+
+    Result r = cleanup();
+
+    assertEquals(0, r.status(), r.toString());
+    assertEquals(List.of("delete iptables-nft chain filter/FLANNEL-FWD and the rules that jump to it",
+        "delete iptables-nft chain nat/FLANNEL-POSTRTG and the rules that jump to it",
+        "delete route 10.244.9.0/24 via 192.0.2.20 dev eth0", "delete route blackhole " + own,
+        "delete " + subnetEnv.resolveSibling("flanneld.lock") + " (the node lock)"), r.lines(), r.toString());
+    Map<String, String> after = listings();
+    assertNothingOurs(after);
+    assertSameListings(foreign(before), foreign(after), "foreign objects changed");
+
+    // No subnet.env and no store: a foreign route on the external interface cannot be judged,
+    // which is said in one line; nothing is deleted and the run still succeeds.
+    etcd.close();
+    etcd = null;
+    ns.run("ip", "route", "add", "10.244.50.0/24", "via", "192.0.2.50", "dev", "eth0");
+    Map<String, String> unjudged = listings();
+    Result blind = cleanup();
+    assertEquals(0, blind.status(), blind.toString());
+    assertEquals(2, blind.lines().size(), blind.toString());
+    assertTrue(blind.lines().get(0).startsWith("no " + subnetEnv + " and no network config (")
+        && blind.lines().get(0).endsWith("): routes inside the cluster network were not looked for"), blind.toString());
+    assertEquals("nothing to clean up", blind.lines().get(1));
+    assertEquals("", blind.err(), blind.toString());
+    assertSameListings(unjudged, listings(), "nothing may change");
+  }
+
+  @Test
   void withoutCapNetAdminItIsOneLineAndExit1() throws Exception {
     Result r = cleanupAs(List.of("setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"), "--dry-run");
     assertEquals(1, r.status(), r.toString());

@@ -141,7 +141,7 @@ public final class Cleanup {
       if (flags.releaseLease) {
         releaseLease();
       }
-      try (Netlink nl = Netlink.open()) {
+      try (Netlink nl = openNetlink()) {
         routes(nl, subnetEnv);
         devices(nl);
         if (flags.cni) {
@@ -176,6 +176,13 @@ public final class Cleanup {
     }
     out.flush();
     return errors == 0 ? 0 : 1;
+  }
+
+  private static Netlink openNetlink() throws NetlinkException {
+    if (!Netlink.isAvailable()) {
+      throw new NetlinkException("open (not available: " + Netlink.unavailabilityCause() + ")", 0, null);
+    }
+    return Netlink.open();
   }
 
   private Optional<SubnetEnv> readSubnetEnv() {
@@ -233,7 +240,7 @@ public final class Cleanup {
     Set<InetAddress> ours = new HashSet<>();
     options.iface().publicIp().ifPresent(ours::add);
     options.iface().publicIpv6().ifPresent(ours::add);
-    try (Netlink nl = Netlink.open()) {
+    try (Netlink nl = openNetlink()) {
       for (Addr a : nl.addrs(0, 0)) {
         ours.add(a.address());
       }
