@@ -16,7 +16,6 @@ import io.jflannel.daemon.rules.IptablesTrafficRules;
 import io.jflannel.daemon.rules.NftTrafficRules;
 import io.jflannel.daemon.run.FatalException;
 import io.jflannel.daemon.run.NodeLock;
-import io.jflannel.daemon.runtime.ClassPathStore;
 import io.jflannel.netlink.Addr;
 import io.jflannel.netlink.Link;
 import io.jflannel.netlink.Neigh;
@@ -50,6 +49,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.function.Function;
 import java.util.function.Predicate;
 import java.util.regex.Pattern;
 import org.slf4j.LoggerFactory;
@@ -92,6 +92,15 @@ public final class Cleanup {
    * @return the exit status
    */
   public static int run(List<String> argv, Map<String, String> env, PrintStream out, PrintStream err) {
+    return run(argv, env, out, err, kube -> null);
+  }
+
+  /**
+   * {@link #run(List, Map, PrintStream, PrintStream)} with the launcher's class-path check: given
+   * whether the flags select the kube store, the one line to stop with, or null.
+   */
+  public static int run(List<String> argv, Map<String, String> env, PrintStream out, PrintStream err,
+      Function<Boolean, String> classPathMismatch) {
     CleanupFlags flags = new CleanupFlags();
     CommandLineOutcome outcome = FlagParser.parse(argv, env, flags);
     if (outcome instanceof CommandLineOutcome.Exit exit) {
@@ -100,7 +109,7 @@ public final class Cleanup {
       return exit.status();
     }
     FlanneldOptions options = ((CommandLineOutcome.Start) outcome).options();
-    String mismatch = ClassPathStore.mismatch(System.getProperty(ClassPathStore.PROPERTY), options.kube().enabled());
+    String mismatch = classPathMismatch.apply(options.kube().enabled());
     if (mismatch != null) {
       err.println(mismatch);
       return 1;
