@@ -59,6 +59,7 @@ class CleanupIT {
   Path subnetEnv;
   Path conflist;
   Path cniState;
+  List<String> iface = List.of("--iface", "eth0");
 
   @BeforeEach
   void node() throws Exception {
@@ -306,8 +307,9 @@ class CleanupIT {
     List<String> cmd = new ArrayList<>(List.of(RulesModeIT.ipCommand(), "netns", "exec", ns.name()));
     cmd.addAll(wrapper);
     cmd.addAll(List.of(FatalStartIT.LAUNCHER.toString(), "cleanup", "--etcd-endpoints", NetnsEtcd.ENDPOINT,
-        "--etcd-prefix", PREFIX, "--iface", "eth0", "--subnet-file", subnetEnv.toString(),
+        "--etcd-prefix", PREFIX, "--subnet-file", subnetEnv.toString(),
         "--cni-conf-file", conflist.toString(), "--cni-state-dir", cniState.toString()));
+    cmd.addAll(iface);
     cmd.addAll(List.of(args));
     ProcessBuilder pb = new ProcessBuilder(cmd)
         .redirectOutput(dir.resolve("cleanup.out").toFile()).redirectError(dir.resolve("cleanup.err").toFile());
@@ -481,6 +483,30 @@ class CleanupIT {
     assertEquals("nothing to clean up", blind.lines().get(1));
     assertEquals("", blind.err(), blind.toString());
     assertSameListings(unjudged, listings(), "nothing may change");
+  }
+
+  @Test
+  void aFailedStepIsOneLineKeepsSubnetEnvAndASecondRunFinishes() throws Exception {
+    runDaemon("host-gw");
+    iface = List.of("--iface", "nosuch0");
+
+    Result r = cleanup();
+
+    assertEquals(1, r.status(), r.toString());
+    List<String> errors = r.err().lines().toList();
+    assertEquals(1, errors.size(), r.toString());
+    assertTrue(errors.get(0).startsWith("flanneld cleanup: cannot tell which routes inside 10.244.0.0/16 are "
+        + "flannel's: ") && errors.get(0).contains("nosuch0"), r.toString());
+    assertTrue(r.lines().contains("keep " + subnetEnv + ": a step failed; run flanneld cleanup again"), r.toString());
+    assertTrue(Files.exists(subnetEnv));
+    assertTrue(ns.run("ip", "route").contains("10.244.9.0/24 via 192.0.2.20 dev eth0"));
+
+    iface = List.of("--iface", "eth0");
+    Result again = cleanup();
+    assertEquals(0, again.status(), again.toString());
+    assertTrue(again.lines().contains("delete route 10.244.9.0/24 via 192.0.2.20 dev eth0"), again.toString());
+    assertFalse(Files.exists(subnetEnv));
+    assertNothingOurs(listings());
   }
 
   @Test

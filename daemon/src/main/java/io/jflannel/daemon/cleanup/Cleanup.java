@@ -131,7 +131,7 @@ public final class Cleanup {
       if (flags.dryRun || !Files.isDirectory(lockFile.getParent())) {
         Optional<String> holder = NodeLock.holder(lockFile);
         if (holder.isPresent()) {
-          return fatal("flanneld (pid " + holder.get() + ") is running on this node (lock " + lockFile
+          return fatal("another flanneld (pid " + holder.get() + ") is running on this node (lock " + lockFile
               + "); stop it before cleaning up");
         }
       } else {
@@ -162,10 +162,15 @@ public final class Cleanup {
       if (flags.cni) {
         cniFiles();
       }
-      deleteFile(options.subnetFile(), "delete " + options.subnetFile());
-      if (lockExisted) {
+      if (errors > 0) {
+        // subnet.env names the network and subnet a second run needs to find what is left.
+        warn("keep " + options.subnetFile() + ": a step failed; run flanneld cleanup again");
+      } else {
+        deleteFile(options.subnetFile(), "delete " + options.subnetFile());
+      }
+      if (lockExisted && errors == 0) {
         deleteFile(lockFile, "delete " + lockFile + " (the node lock)");
-      } else if (lock != null && lock.held()) {
+      } else if (!lockExisted && lock != null && lock.held()) {
         deleteQuietly(lockFile); // taken by this run only; not an action
       }
     } finally {
