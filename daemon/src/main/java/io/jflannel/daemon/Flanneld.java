@@ -1,6 +1,7 @@
 package io.jflannel.daemon;
 
 import ch.qos.logback.classic.Level;
+import io.jflannel.daemon.cleanup.Cleanup;
 import io.jflannel.daemon.flags.CommandLineOutcome;
 import io.jflannel.daemon.flags.FlagParser;
 import io.jflannel.daemon.flags.FlanneldOptions;
@@ -17,13 +18,18 @@ import sun.misc.SignalHandler;
  * Kept small on purpose; everything it does lives in a testable class.
  *
  * <p>Exit status: 0 after SIGTERM/SIGINT or when the own lease was deleted, 1 for a fatal
- * start-up error (one line on stderr), 2 for bad flags.
+ * start-up error (one line on stderr), 2 for bad flags. {@code flanneld cleanup ...} runs
+ * {@link Cleanup} instead of the daemon.
  */
 public final class Flanneld {
   private Flanneld() {}
 
   /** Process entry point. */
   public static void main(String[] args) {
+    if (args.length > 0 && args[0].equals("cleanup")) {
+      System.exit(Cleanup.run(Arrays.asList(args).subList(1, args.length), System.getenv(), System.out, System.err,
+          kube -> ClassPathStore.mismatch(System.getProperty(ClassPathStore.PROPERTY), kube)));
+    }
     CommandLineOutcome outcome = FlagParser.parse(Arrays.asList(args), System.getenv());
     if (outcome instanceof CommandLineOutcome.Exit exit) {
       System.out.print(exit.stdout());

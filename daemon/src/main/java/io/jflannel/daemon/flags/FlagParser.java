@@ -49,9 +49,33 @@ public final class FlagParser {
   /** Parses {@code argv} with {@code env} as the process environment. Never throws. */
 
   public static CommandLineOutcome parse(List<String> argv, Map<String, String> env) {
+    return parse(argv, env, null);
+  }
+
+  /**
+   * Parses the command line of a {@code flanneld} subcommand: the daemon's flags and
+   * environment, plus the subcommand's own flags, declared with picocli {@code @Option}s on
+   * {@code ownFlags} (filled in by the parse; command line only, no {@code FLANNELD_*} form)
+   * and named by its {@code @Command(name = "flanneld NAME", description = ...)}. Usage errors
+   * are then one line naming the subcommand. With {@code ownFlags} null this is
+   * {@link #parse(List, Map)}.
+   */
+  public static CommandLineOutcome parse(List<String> argv, Map<String, String> env, Object ownFlags) {
     FlanneldCommand command = new FlanneldCommand();
     CommandLine cli = new CommandLine(command);
-    cli.setDefaultValueProvider(arg -> envValue(arg, env).orElse(null));
+    Set<String> ownNames = Set.of();
+    String name = "flanneld";
+    if (ownFlags != null) {
+      CommandSpec own = CommandSpec.forAnnotatedObject(ownFlags);
+      ownNames = own.options().stream().map(OptionSpec::longestName).collect(java.util.stream.Collectors.toSet());
+      cli.addMixin("own", own);
+      name = own.name();
+      cli.getCommandSpec().name(name);
+      cli.getCommandSpec().usageMessage().description(own.usageMessage().description());
+    }
+    Set<String> noEnv = ownNames;
+    cli.setDefaultValueProvider(arg -> arg instanceof OptionSpec o && noEnv.contains(o.longestName())
+        ? null : envValue(arg, env).orElse(null));
     cli.setOverwrittenOptionsAllowed(true);
     cli.setUnmatchedOptionsArePositionalParams(false);
     List<String> normalized = normalize(argv, cli.getCommandSpec());
@@ -74,9 +98,9 @@ public final class FlagParser {
           message += " (from environment " + envName.get() + ")";
         }
       }
-      return usageError(message);
+      return usageError(name, message);
     } catch (UsageException e) {
-      return usageError(e.getMessage());
+      return usageError(name, e.getMessage());
     }
   }
 
@@ -154,7 +178,12 @@ public final class FlagParser {
     return false;
   }
 
-  private static CommandLineOutcome usageError(String message) {
+  private static CommandLineOutcome usageError(String command, String message) {
+    if (!command.equals("flanneld")) {
+      // A subcommand's usage error is one line (the daemon keeps upstream's two).
+      return new CommandLineOutcome.Exit(USAGE_ERROR, "",
+          command + ": " + message + " ('" + command + " --help' lists the flags)" + System.lineSeparator());
+    }
     return new CommandLineOutcome.Exit(
         USAGE_ERROR, "",
         "flanneld: " + message + System.lineSeparator()

@@ -8,7 +8,7 @@ import picocli.CommandLine.TypeConversionException;
  * Boolean values as flanneld users write them: the spellings Go's {@code strconv.ParseBool}
  * accepts ({@code 1 t T TRUE true True 0 f F FALSE false False}), nothing else.
  */
-final class GoBool implements ITypeConverter<Boolean> {
+public final class GoBool implements ITypeConverter<Boolean> {
   private static final Set<String> TRUE = Set.of("1", "t", "T", "TRUE", "true", "True");
   private static final Set<String> FALSE = Set.of("0", "f", "F", "FALSE", "false", "False");
 

@@ -164,6 +164,15 @@ public final class IptablesTrafficRules implements TrafficRules {
    * @return the removed chains as {@code table/chain}; empty when there was nothing to remove
    */
   public static List<String> removeAll(IptablesFlavour flavour, IpFamily family, CommandRunner runner) {
+    return removeAll(flavour, family, runner, false);
+  }
+
+  /**
+   * {@link #removeAll(IptablesFlavour, IpFamily, CommandRunner)}, or with {@code dryRun} only
+   * the listing: what it would remove, with nothing changed ({@code flanneld cleanup --dry-run}).
+   */
+  public static List<String> removeAll(IptablesFlavour flavour, IpFamily family, CommandRunner runner,
+      boolean dryRun) {
     IptablesDump dump = IptablesDump.parse(runner.run(List.of(flavour.save(family)), ""));
     List<String> ourChains = List.of(IptablesRuleSets.MASQ_CHAIN, IptablesRuleSets.FORWARD_CHAIN);
     List<String> removed = new ArrayList<>();
@@ -193,7 +202,7 @@ public final class IptablesTrafficRules implements TrafficRules {
       }
       payload.append("COMMIT\n");
     }
-    if (!removed.isEmpty()) {
+    if (!removed.isEmpty() && !dryRun) {
       restore(runner, flavour.restore(family), payload.toString());
     }
     return removed;

@@ -86,6 +86,14 @@ public final class NftTrafficRules implements TrafficRules {
    * @return the deleted tables as nft names them; empty when there was none
    */
   public static List<String> removeAll(CommandRunner runner) {
+    return removeAll(runner, false);
+  }
+
+  /**
+   * {@link #removeAll(CommandRunner)}, or with {@code dryRun} only the listing: what it would
+   * delete, with nothing changed ({@code flanneld cleanup --dry-run}).
+   */
+  public static List<String> removeAll(CommandRunner runner, boolean dryRun) {
     Set<String> present = presentTables(runner);
     List<String> deleted = new ArrayList<>();
     StringBuilder script = new StringBuilder();
@@ -96,7 +104,7 @@ public final class NftTrafficRules implements TrafficRules {
         deleted.add(name);
       }
     }
-    if (!deleted.isEmpty()) {
+    if (!deleted.isEmpty() && !dryRun) {
       runner.run(List.of("nft", "-f", "-"), script.toString());
     }
     return deleted;

@@ -25,7 +25,7 @@ import org.slf4j.LoggerFactory;
  * never blocks the next one. The file itself stays: deleting it on exit would let a third
  * process lock a fresh file while a second still waits on the old one.
  */
-final class NodeLock implements AutoCloseable {
+public final class NodeLock implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(NodeLock.class);
   static final String FILE_NAME = "flanneld.lock";
 
@@ -40,7 +40,7 @@ final class NodeLock implements AutoCloseable {
   }
 
   /** The lock file for {@code subnetFile}: {@value #FILE_NAME} in the same directory. */
-  static Path pathFor(Path subnetFile) {
+  public static Path pathFor(Path subnetFile) {
     Path dir = subnetFile.toAbsolutePath().normalize().getParent();
     return dir.resolve(FILE_NAME);
   }
@@ -56,7 +56,7 @@ final class NodeLock implements AutoCloseable {
    *
    * @throws FatalException naming the holder's PID when another process holds the lock
    */
-  static NodeLock acquire(Path file) throws FatalException {
+  public static NodeLock acquire(Path file) throws FatalException {
     FileChannel ch = null;
     FileLock l;
     try {
@@ -128,16 +128,41 @@ final class NodeLock implements AutoCloseable {
     return "unknown";
   }
 
-  Path path() {
+  public Path path() {
     return path;
   }
 
   /** Whether the lock is held (false when it could not be taken for another reason than a holder). */
-  boolean held() {
+  public boolean held() {
     return lock != null;
   }
 
   /** Releases the lock (the file stays, see the class comment). */
+  /**
+   * The PID of the process holding the lock at {@code file} ("unknown" when it wrote none), or
+   * empty when nobody holds it. Neither creates nor changes the file ({@code flanneld cleanup
+   * --dry-run} asks this).
+   */
+  public static java.util.Optional<String> holder(Path file) throws IOException {
+    if (!Files.exists(file, LinkOption.NOFOLLOW_LINKS)) {
+      return java.util.Optional.empty();
+    }
+    try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ, StandardOpenOption.WRITE,
+        LinkOption.NOFOLLOW_LINKS)) {
+      FileLock l;
+      try {
+        l = ch.tryLock();
+      } catch (OverlappingFileLockException e) {
+        return java.util.Optional.of(String.valueOf(ProcessHandle.current().pid()));
+      }
+      if (l == null) {
+        return java.util.Optional.of(holderPid(ch));
+      }
+      l.release();
+      return java.util.Optional.empty();
+    }
+  }
+
   @Override
   public void close() throws IOException {
     if (lock == null) {

@@ -186,6 +186,39 @@ public final class EtcdSubnetManager implements SubnetManager {
     return w;
   }
 
+  /** A lease key {@link #releaseLeases} found for this node. */
+  public record OwnKey(String key, boolean reservation) {}
+
+  /**
+   * Deletes the lease keys of this node: those whose PublicIP or PublicIPv6 {@code ours} accepts
+   * (the rule the daemon uses to find its lease again). A reservation, a key without an etcd
+   * lease, was put there by an operator: it is reported, never deleted. A key that changes
+   * between the listing and the delete is left alone and reported as an error. With
+   * {@code dryRun} nothing is deleted ({@code flanneld cleanup --release-lease}).
+   *
+   * @return the keys found, in listing order
+   * @throws SubnetException when etcd cannot be read or written, naming the key
+   */
+  public List<OwnKey> releaseLeases(java.util.function.Predicate<java.net.InetAddress> ours, boolean dryRun)
+      throws SubnetException {
+    List<OwnKey> out = new ArrayList<>();
+    for (EtcdRegistry.Entry e : registry.list(null).entries()) {
+      if (e.attrs() == null || !(ours(ours, e.attrs().publicIp()) || ours(ours, e.attrs().publicIpv6()))) {
+        continue;
+      }
+      boolean reservation = e.leaseId() == 0;
+      if (!reservation && !dryRun && !registry.deleteIfUnchanged(e.key(), e.modRevision())) {
+        throw new SubnetException("etcd key " + e.key() + " changed while it was being released; run again");
+      }
+      out.add(new OwnKey(e.key(), reservation));
+    }
+    return out;
+  }
+
+  private static boolean ours(java.util.function.Predicate<java.net.InetAddress> ours, java.net.InetAddress a) {
+    return a != null && ours.test(a);
+  }
+
   @Override
   public void close() {
     if (closed) {
