@@ -70,6 +70,16 @@ public final class NetnsEtcd implements AutoCloseable {
     launch();
   }
 
+  /** Stops etcd by its PID, keeping its data, until {@link #resume()}. */
+  public void pause() throws Exception {
+    stopProcess();
+  }
+
+  /** Starts etcd again on the data {@link #pause()} kept. */
+  public void resume() throws Exception {
+    launch();
+  }
+
   record Ctl(int exit, String out) {}
 
   private Ctl tryCtl(String... args) throws IOException, InterruptedException {

@@ -99,8 +99,8 @@ final class EtcdLeaseWatch implements SubnetManager.Watch {
       reuse = null;
     } catch (SubnetException e) {
       // Not a routine retry: until a listing succeeds, peers written meanwhile are never seen
-      // (a store grown past the gRPC message limit fails every listing), so it is an ERROR,
-      // counted and shown by /readyz (decision 0971).
+      // (etcd out of reach, or one value larger than the client's message limit fails every
+      // listing), so it is an ERROR, counted and shown by /readyz (decision 0971).
       int inARow = health.failed(e.getMessage());
       long delay = backOff();
       LOG.error("{} ({} in a row); peers changed since the last good listing are not seen until one succeeds;"

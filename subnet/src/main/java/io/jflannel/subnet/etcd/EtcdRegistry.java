@@ -4,6 +4,7 @@ import io.etcd.jetcd.ByteSequence;
 import io.etcd.jetcd.Client;
 import io.etcd.jetcd.ClientBuilder;
 import io.etcd.jetcd.KeyValue;
+import io.etcd.jetcd.common.exception.EtcdException;
 import io.etcd.jetcd.kv.GetResponse;
 import io.etcd.jetcd.kv.PutResponse;
 import io.etcd.jetcd.kv.TxnResponse;
@@ -12,9 +13,13 @@ import io.etcd.jetcd.op.CmpTarget;
 import io.etcd.jetcd.op.Op;
 import io.etcd.jetcd.options.DeleteOption;
 import io.etcd.jetcd.options.GetOption;
+import io.etcd.jetcd.options.OptionsUtil;
 import io.etcd.jetcd.options.PutOption;
 import io.etcd.jetcd.options.WatchOption;
 import io.etcd.jetcd.watch.WatchResponse;
+import io.grpc.Status;
+import io.grpc.StatusException;
+import io.grpc.StatusRuntimeException;
 import io.jflannel.subnet.IpLiteral;
 import io.jflannel.subnet.LeaseAttrs;
 import io.jflannel.subnet.LeaseAttrsJson;
@@ -44,6 +49,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
+import java.util.function.IntConsumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -69,6 +75,28 @@ final class EtcdRegistry implements AutoCloseable {
   /** An etcd lease: its id and when it ends. */
   record Granted(long id, Instant expiration) {}
 
+  /**
+   * Keys per page of a listing: client-go's pager size, about 100 KB of typical lease values,
+   * so 40,000 leases are 80 requests (docs/decisions/1070).
+   */
+  static final int PAGE_KEYS = 500;
+  /**
+   * The largest gRPC message the client accepts (gRPC's default is 4 MiB). A page that does not
+   * fit is asked for again with fewer keys, so this only has to hold one key: etcd refuses a
+   * value larger than its {@code --max-request-bytes} (1.5 MiB by default, and etcd warns above
+   * 10 MiB), and 16 MiB holds any value such an etcd stores, with room for the key and the
+   * response around it (docs/decisions/1070).
+   */
+  static final int MAX_INBOUND_BYTES = 16 << 20;
+  private static final int LIST_ATTEMPTS = 3;
+  /**
+   * gRPC logs each data frame still arriving for a response it refused as too large, at INFO
+   * through java.util.logging: hundreds of lines for one page asked for again with fewer keys.
+   * Held here because java.util.logging keeps only weak references to its loggers.
+   */
+  private static final java.util.logging.Logger GRPC_CLIENT_STREAM_LOG = warningsOnly(
+      "io.grpc.internal.AbstractClientStream");
+
   private final EtcdOptions options;
   private final Client client;
   private final ExecutorService clientExecutor;
@@ -76,6 +104,10 @@ final class EtcdRegistry implements AutoCloseable {
   private final AtomicLong malformed = new AtomicLong();
   // Bad key versions already reported ("key@modRevision"): relistings do not warn or count again.
   private final Set<String> reportedBad = ConcurrentHashMap.newKeySet();
+  /** Keys per page; tests make it small to put many page boundaries in a few keys. */
+  volatile int pageKeys = PAGE_KEYS;
+  /** Test seam: runs after each page of a listing is read, given how many pages have been. */
+  volatile IntConsumer afterPage = page -> {};
 
   /**
    * Connects to etcd (lazily: nothing is sent before the first call).
@@ -90,7 +122,8 @@ final class EtcdRegistry implements AutoCloseable {
         .endpoints(options.endpoints().toArray(String[]::new))
         .executorService(clientExecutor)
         .connectTimeout(options.opTimeout())
-        .retryMaxDuration(options.opTimeout());
+        .retryMaxDuration(options.opTimeout())
+        .maxInboundMessageSize(MAX_INBOUND_BYTES);
     if (!options.username().isEmpty()) {
       b.user(bytes(options.username())).password(bytes(options.password()));
     }
@@ -151,25 +184,115 @@ final class EtcdRegistry implements AutoCloseable {
    * revision are unchanged are reused instead of parsed again (same revision, same bytes). A key
    * that does not parse is left out; a value that does not parse gives an entry with null attrs
    * (the subnet is still taken).
+   *
+   * <p>The prefix is read in pages of at most {@link #PAGE_KEYS} keys, all at the revision the
+   * first page was read at, so the pages together are one snapshot and a watch from that
+   * revision + 1 misses nothing and repeats nothing (docs/decisions/1070). A page compacted away
+   * before it was read starts the listing over.
    */
   Listing list(Listing earlier) throws SubnetException {
-    GetResponse r = await(client.getKVClient().get(bytes(subnetsPrefix()), GetOption.builder().isPrefix(true).build()),
-        "list " + subnetsPrefix());
     Map<String, Entry> known = new HashMap<>();
     if (earlier != null) {
       earlier.entries().forEach(e -> known.put(e.key(), e));
     }
-    List<Entry> out = new ArrayList<>();
-    for (KeyValue kv : r.getKvs()) {
-      Entry e = known.isEmpty() ? null : known.get(text(kv.getKey()));
-      if (e == null || e.modRevision() != kv.getModRevision()) {
-        e = entry(kv, true, true);
-      }
-      if (e != null) {
-        out.add(e);
+    for (int attempt = 1; ; attempt++) {
+      try {
+        return listPages(known);
+      } catch (PinnedRevisionCompacted e) {
+        if (attempt == LIST_ATTEMPTS) {
+          throw new SubnetException("etcd: list " + subnetsPrefix() + " failed: revision " + e.revision
+              + " was compacted before the listing finished, " + LIST_ATTEMPTS + " times in a row", e.getCause());
+        }
+        LOG.info("etcd compacted revision {} while {} was being listed; listing again", e.revision,
+            subnetsPrefix());
       }
     }
-    return new Listing(out, r.getHeader().getRevision());
+  }
+
+  /** A page asked for at a revision etcd no longer has. */
+  private static final class PinnedRevisionCompacted extends Exception {
+    final long revision;
+
+    PinnedRevisionCompacted(long revision, Throwable cause) {
+      super(cause);
+      this.revision = revision;
+    }
+  }
+
+  private Listing listPages(Map<String, Entry> known) throws SubnetException, PinnedRevisionCompacted {
+    String what = "list " + subnetsPrefix();
+    ByteSequence end = OptionsUtil.prefixEndOf(bytes(subnetsPrefix()));
+    ByteSequence from = bytes(subnetsPrefix());
+    long revision = 0; // 0: the newest; then the first page's, for every later page
+    int limit = pageKeys;
+    int pages = 0;
+    List<Entry> out = new ArrayList<>();
+    while (true) {
+      GetOption opt = GetOption.builder().withRange(end).withLimit(limit).withRevision(revision).build();
+      GetResponse r;
+      try {
+        r = await(client.getKVClient().get(from, opt), what);
+      } catch (SubnetException e) {
+        Status.Code code = statusCode(e);
+        boolean tooLarge = code == Status.Code.RESOURCE_EXHAUSTED && String.valueOf(e.getMessage())
+            .contains("exceeds maximum size"); // gRPC's own limit, not etcd's "too many requests"
+        if (tooLarge && limit > 1) {
+          // Larger than the client accepts (MAX_INBOUND_BYTES): the same page with fewer keys,
+          // down to one key, which fits whenever a single value does.
+          LOG.debug("a page of up to {} keys under {} exceeds {} bytes; asking for {} keys per page", limit,
+              subnetsPrefix(), MAX_INBOUND_BYTES, limit / 2);
+          limit /= 2;
+          continue;
+        }
+        if (tooLarge) {
+          throw new SubnetException(e.getMessage() + " (a single key under " + subnetsPrefix()
+              + " is larger than the " + (MAX_INBOUND_BYTES >> 20) + " MiB the client accepts)", e.getCause());
+        }
+        if (revision != 0 && code == Status.Code.OUT_OF_RANGE) {
+          throw new PinnedRevisionCompacted(revision, e.getCause());
+        }
+        throw e;
+      }
+      if (revision == 0) {
+        revision = r.getHeader().getRevision();
+      }
+      pages++;
+      List<KeyValue> kvs = r.getKvs();
+      for (KeyValue kv : kvs) {
+        Entry e = known.isEmpty() ? null : known.get(text(kv.getKey()));
+        if (e == null || e.modRevision() != kv.getModRevision()) {
+          e = entry(kv, true, true);
+        }
+        if (e != null) {
+          out.add(e);
+        }
+      }
+      afterPage.accept(pages);
+      if (!r.isMore() || kvs.isEmpty()) {
+        return new Listing(out, revision);
+      }
+      // the next page starts right after the last key of this one
+      from = kvs.get(kvs.size() - 1).getKey().concat(ByteSequence.from(new byte[] {0}));
+    }
+  }
+
+  private static java.util.logging.Logger warningsOnly(String name) {
+    java.util.logging.Logger l = java.util.logging.Logger.getLogger(name);
+    l.setLevel(java.util.logging.Level.WARNING);
+    return l;
+  }
+
+  /** The gRPC status code behind a failed request (jetcd passes gRPC's exception through), or null. */
+  private static Status.Code statusCode(Throwable t) {
+    for (Throwable c = t; c != null; c = c.getCause() == c ? null : c.getCause()) {
+      if (c instanceof EtcdException ee) {
+        return Status.Code.valueOf(ee.getErrorCode().name());
+      }
+      if (c instanceof StatusRuntimeException || c instanceof StatusException) {
+        return Status.fromThrowable(c).getCode();
+      }
+    }
+    return null;
   }
 
   /** One key under the subnets prefix, value parsed (attrs null when it does not parse); empty when absent. */

@@ -68,6 +68,11 @@ public final class EtcdSubnetManager implements SubnetManager {
     return registry.options();
   }
 
+  /** The etcd I/O (tests set its paging seams). */
+  EtcdRegistry registry() {
+    return registry;
+  }
+
   /**
    * How many versions of keys under the subnets prefix were skipped because their name or
    * value did not parse (a version met again by a later listing is not counted again).

@@ -50,6 +50,7 @@ final class StatusMetadataDispatcher extends KubernetesCrudDispatcher {
   private volatile boolean recording = true;
   private volatile boolean forbidNodeList;
   private volatile boolean forbidNodeWatch;
+  private volatile boolean pageNodeLists;
   private final java.util.concurrent.atomic.AtomicReference<java.util.function.Consumer<ObjectNode>>
       beforeNextStatusPatch = new java.util.concurrent.atomic.AtomicReference<>();
 
@@ -65,6 +66,10 @@ final class StatusMetadataDispatcher extends KubernetesCrudDispatcher {
     }
     if (recording) {
       requests.add(new Request(request.getMethod(), request.getPath()));
+    }
+    if (pageNodeLists && "GET".equals(request.getMethod()) && request.getPath().startsWith("/api/v1/nodes?")
+        && !request.getPath().contains("watch=true")) {
+      return nodeListPage(request.getPath());
     }
     if (recording && !"GET".equals(request.getMethod())) {
       byte[] body = request.getBody() == null ? new byte[0] : request.getBody().getBytes();
@@ -165,6 +170,52 @@ final class StatusMetadataDispatcher extends KubernetesCrudDispatcher {
   /** Answers node watches with 403 (RBAC without {@code nodes: watch}), or normally again. */
   void forbidNodeWatch(boolean forbid) {
     forbidNodeWatch = forbid;
+  }
+
+  /**
+   * Answers node lists that carry {@code limit} one page at a time, as an API server does: at
+   * most {@code limit} Nodes by name, and a {@code continue} token (the last name) while more
+   * follow. The stock mock ignores {@code limit} and {@code continue} and returns everything.
+   */
+  void pageNodeLists() {
+    pageNodeLists = true;
+  }
+
+  private MockResponse nodeListPage(String path) {
+    Map<String, String> query = new java.util.HashMap<>();
+    for (String kv : path.substring(path.indexOf('?') + 1).split("&")) {
+      int eq = kv.indexOf('=');
+      if (eq > 0) {
+        query.put(kv.substring(0, eq), java.net.URLDecoder.decode(kv.substring(eq + 1), StandardCharsets.UTF_8));
+      }
+    }
+    MockResponse all = handleGet("/api/v1/nodes");
+    if (!query.containsKey("limit") || all.code() != 200) {
+      return all;
+    }
+    try {
+      ObjectNode list = (ObjectNode) JSON.readTree(all.getBody().getBytes());
+      List<JsonNode> items = new java.util.ArrayList<>();
+      list.withArray("items").forEach(items::add);
+      items.sort(java.util.Comparator.comparing(n -> n.path("metadata").path("name").asText()));
+      String after = query.getOrDefault("continue", "");
+      List<JsonNode> rest = items.stream()
+          .filter(n -> n.path("metadata").path("name").asText().compareTo(after) > 0).toList();
+      int limit = Integer.parseInt(query.get("limit"));
+      List<JsonNode> page = rest.subList(0, Math.min(limit, rest.size()));
+      list.putArray("items").addAll(page);
+      ObjectNode meta = list.with("metadata");
+      if (rest.size() > page.size()) {
+        meta.put("continue", page.get(page.size() - 1).path("metadata").path("name").asText());
+        meta.put("remainingItemCount", rest.size() - page.size());
+      } else {
+        meta.remove("continue");
+        meta.remove("remainingItemCount");
+      }
+      return new MockResponse().setResponseCode(200).setBody(JSON.writeValueAsString(list));
+    } catch (IOException e) {
+      return status(500, e.getMessage());
+    }
   }
 
   /** Runs {@code setup} (blocking client calls) without recording its writes. */
