@@ -38,6 +38,25 @@ public final class Lease {
     this.key = key(subnet, ipv6Subnet);
   }
 
+  private Lease(Lease from, String key) {
+    this.subnet = from.subnet;
+    this.ipv6Subnet = from.ipv6Subnet;
+    this.attrs = from.attrs;
+    this.expiration = from.expiration;
+    this.key = key;
+  }
+
+  /**
+   * This lease with {@code earlier}'s key String when both name the same subnets, so a peer
+   * updated many times keeps one key instance in every map that holds it; otherwise this lease.
+   */
+  Lease sharingKeyOf(Lease earlier) {
+    if (earlier == null || earlier.key == key || !earlier.key.equals(key)) {
+      return this;
+    }
+    return new Lease(this, earlier.key);
+  }
+
   /**
    * The etcd key form of a lease's subnets, {@code 10.5.52.0-24},
    * {@code 10.5.52.0-24&fc00:0:0:1::-64} or {@code fc00:0:0:1::-64}; at least one is non-null.

@@ -24,6 +24,10 @@ import java.util.Set;
  * <p>A drain reports the net change per key since the previous drain: a peer added and removed
  * in between is not reported, one changed several times is reported once with its current
  * lease, one changed and changed back (same attributes) is not reported.
+ *
+ * <p>A peer keeps one key String for as long as it is in the set: a newer lease for the same
+ * subnets is stored (and drained) sharing the first one's key, so the set's maps, the drained
+ * changes and the backend's indexes all hold one instance per peer.
  */
 public final class PeerSet {
   /** Marks a key that was absent at the previous drain. */
@@ -75,11 +79,11 @@ public final class PeerSet {
 
   /** Puts a lease of a store keyed by subnet (the key is its own holder). */
   public synchronized Outcome put(Lease lease) {
-    String key = lease.key();
-    if (key.equals(ownKey)) {
+    if (lease.key().equals(ownKey)) {
       return Outcome.OWN;
     }
-    return store(key, lease);
+    Lease canonical = lease.sharingKeyOf(byKey.get(lease.key()));
+    return store(canonical.key(), canonical);
   }
 
   /**
@@ -88,6 +92,7 @@ public final class PeerSet {
    */
   public synchronized Outcome put(String holder, Lease lease) {
     Objects.requireNonNull(holder, "holder");
+    lease = lease.sharingKeyOf(byKey.get(lease.key()));
     String key = lease.key();
     String had = keyOfHolder.get(holder);
     if (had != null && !had.equals(key)) {
@@ -140,7 +145,8 @@ public final class PeerSet {
     Set<String> seen = new HashSet<>();
     for (Lease l : listing) {
       if (!l.key().equals(ownKey) && seen.add(l.key())) {
-        store(l.key(), l);
+        Lease canonical = l.sharingKeyOf(byKey.get(l.key()));
+        store(canonical.key(), canonical);
       }
     }
     for (Iterator<String> it = byKey.keySet().iterator(); it.hasNext(); ) {

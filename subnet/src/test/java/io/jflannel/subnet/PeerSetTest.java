@@ -198,4 +198,26 @@ class PeerSetTest {
     assertFalse(set.resetHolders(listing));
     assertEquals("node-b", set.holder(a.key()), "the holder keeps it though another is listed first");
   }
+
+  @Test
+  void aPeerKeepsOneKeyStringAcrossUpdates() throws Exception {
+    set.put(a);
+    set.drain();
+    Lease a2 = lease("10.244.2.0/24", attrs("192.0.2.2", "02:00:00:00:00:22"));
+    assertFalse(a2.key() == a.key(), "the fixture builds a new key String per lease");
+    set.put(a2);
+    Lease drained = set.drain().changed().get(a.key());
+    assertEquals(a2.attrs(), drained.attrs());
+    assertSame(a.key(), drained.key());
+    assertSame(a.key(), set.get(a.key()).key());
+
+    set.reset(List.of(lease("10.244.2.0/24", attrs("192.0.2.2", "02:00:00:00:00:23"))));
+    assertSame(a.key(), set.drain().changed().get(a.key()).key());
+
+    PeerSet byHolder = new PeerSet();
+    byHolder.put("node-a", a);
+    byHolder.put("node-a", a2);
+    assertSame(a.key(), byHolder.get(a.key()).key());
+    assertSame(a.key(), byHolder.keyOf("node-a"));
+  }
 }
