@@ -117,7 +117,7 @@ class RunningDaemonIT {
   }
 
   static void awaitReady(Process p, String name) throws Exception {
-    await("ready", p, name, () -> log(name).contains("flanneld is ready"));
+    await("ready", p, name, () -> log(name).contains("] Running backend."));
   }
 
   /** SIGTERM by PID (`ip netns exec` and the launcher exec in place: it is the JVM's); -1 when killed. */
@@ -240,7 +240,7 @@ class RunningDaemonIT {
       assertTrue(metrics.contains("flannel_store_synced 0.0"), metrics);
       Matcher m = Pattern.compile("flannel_store_list_failures_total (\\d+)\\.0").matcher(metrics);
       assertTrue(m.find() && Integer.parseInt(m.group(1)) >= 1, metrics);
-      assertTrue(log("relist").lines().anyMatch(l -> l.contains(" ERROR ") && l.contains("RESOURCE_EXHAUSTED")
+      assertTrue(log("relist").lines().anyMatch(l -> l.startsWith("E") && l.contains("RESOURCE_EXHAUSTED")
           && l.contains("not seen until one succeeds")), log("relist"));
       assertEquals("flanneld is running\n200", curl(base + "/healthz").out(), "alive: the dataplane still works");
 
