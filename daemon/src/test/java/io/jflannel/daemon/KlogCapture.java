@@ -21,9 +21,9 @@ public final class KlogCapture implements AutoCloseable {
   private final ByteArrayOutputStream out = new ByteArrayOutputStream();
   private final OutputStreamAppender<ILoggingEvent> appender = new OutputStreamAppender<>();
 
-  private KlogCapture(Class<?> of) {
+  private KlogCapture(String name) {
     LoggerContext ctx = (LoggerContext) LoggerFactory.getILoggerFactory();
-    logger = ctx.getLogger(of);
+    logger = ctx.getLogger(name);
     KlogLayout layout = new KlogLayout(ZoneId.systemDefault(), ProcessHandle.current().pid());
     layout.setContext(ctx);
     layout.start();
@@ -40,7 +40,12 @@ public final class KlogCapture implements AutoCloseable {
 
   /** Starts capturing what the logger of {@code of} prints. */
   public static KlogCapture of(Class<?> of) {
-    return new KlogCapture(of);
+    return new KlogCapture(of.getName());
+  }
+
+  /** Starts capturing what the logger {@code name} (and the loggers below it) prints. */
+  public static KlogCapture of(String name) {
+    return new KlogCapture(name);
   }
 
   /** The lines so far. */
