@@ -194,15 +194,35 @@ class UpstreamLogLinesIT {
         + "(192.0.2.10), reusing")), log("text"));
   }
 
+  static List<JsonNode> jsonLines(String name) throws IOException {
+    ObjectMapper json = new ObjectMapper();
+    List<JsonNode> lines = new ArrayList<>();
+    for (String l : log(name).lines().toList()) {
+      JsonNode n = json.readTree(l); // throws on anything but JSON
+      assertTrue(n.isObject() && n.hasNonNull("ts") && n.hasNonNull("level") && n.hasNonNull("caller")
+          && n.hasNonNull("msg"), l);
+      assertTrue(n.get("ts").asText().matches("\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}\\.\\d{6}Z"), l);
+      assertTrue(n.get("caller").asText().matches("[A-Za-z]+\\.java:\\d+"), l);
+      lines.add(n);
+    }
+    assertEquals("Installing signal handlers", lines.get(0).get("msg").asText(), "the first line is JSON too");
+    return lines;
+  }
+
+  static List<String> messages(List<JsonNode> lines) {
+    return lines.stream().map(n -> n.get("level").asText() + " " + n.get("msg").asText()).toList();
+  }
+
+  /** vxlan with nftables rules, logging JSON from the environment, until its lease is deleted by someone else. */
   @Test
   void jsonFromTheEnvironmentIsOneObjectPerLineFromTheFirstLine() throws Exception {
     String prefix = "/jfl-log-json";
-    etcd.put(prefix + "/config", NETWORK.formatted(",\"EnableNFTables\":true"));
+    etcd.put(prefix + "/config", "{\"Network\":\"10.244.0.0/16\",\"Backend\":{\"Type\":\"vxlan\"},"
+        + "\"EnableNFTables\":true}");
     Process p = daemon("json", prefix, Map.of("FLANNELD_LOG_FORMAT", "json"), "--iface", "eth0",
         "--public-ip", "192.0.2.10");
     try {
       await("start-up", p, "json", () -> log("json").contains("\"msg\":\"Running backend.\""));
-      // Our own lease deleted by someone else: upstream's ERROR line, then a clean exit.
       etcd.deletePrefix(prefix + "/subnets/");
       assertEquals(0, exitStatus(p), log("json"));
     } finally {
@@ -211,23 +231,16 @@ class UpstreamLogLinesIT {
         exitStatus(p);
       }
     }
-    ObjectMapper json = new ObjectMapper();
-    List<JsonNode> lines = new ArrayList<>();
-    for (String l : log("json").lines().toList()) {
-      JsonNode n = json.readTree(l); // throws on anything but JSON
-      assertTrue(n.isObject() && n.hasNonNull("ts") && n.hasNonNull("level") && n.hasNonNull("caller")
-          && n.hasNonNull("msg"), l);
-      assertTrue(n.get("ts").asText().matches("\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}\\.\\d{6}Z"), l);
-      lines.add(n);
-    }
-    assertEquals("Installing signal handlers", lines.get(0).get("msg").asText(), "the first line is JSON too");
-    List<String> msgs = lines.stream().map(n -> n.get("level").asText() + " " + n.get("msg").asText()).toList();
+    List<String> msgs = messages(jsonLines("json"));
     for (String want : List.of(
+        "info VXLAN config: VNI=1 Port=0 GBP=false Learning=false DirectRouting=false",
         "info Starting flannel in nftables mode...",
         "info Using interface with name eth0 and address 192.0.2.10",
         "info Using 192.0.2.10 as external address",
         "info nftables: setting up masking rules (ipv4)",
         "info Changing default FORWARD chain policy to ACCEPT",
+        "info watching for new subnet leases",
+        "info Running backend.",
         "error Lease has been revoked. Shutting down daemon.",
         "info Exiting cleanly...")) {
       assertTrue(msgs.contains(want), "missing " + want + " in\n" + String.join("\n", msgs));
