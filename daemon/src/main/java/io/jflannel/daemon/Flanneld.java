@@ -38,6 +38,8 @@ public final class Flanneld {
       System.exit(exit.status());
     }
     FlanneldOptions options = ((CommandLineOutcome.Start) outcome).options();
+    // Before the first log line, so that every line of this run has the chosen format.
+    LogSetup.use(options.logFormat());
     String mismatch = ClassPathStore.mismatch(System.getProperty(ClassPathStore.PROPERTY), options.kube().enabled());
     if (mismatch != null) {
       System.err.println(mismatch);
@@ -52,6 +54,7 @@ public final class Flanneld {
   private static int run(FlanneldOptions options) {
     Daemon daemon = new Daemon(options, System.getenv());
     // Handle the signals ourselves: a JVM shutdown hook would exit 143, flanneld exits 0.
+    LoggerFactory.getLogger(Flanneld.class).info("Installing signal handlers");
     Signal.handle(new Signal("TERM"), s -> daemon.stop(0));
     Signal.handle(new Signal("INT"), s -> daemon.stop(0));
     // Upstream ignores SIGUSR1 and SIGUSR2. The JVM would end with status 138 on SIGUSR1 and
@@ -60,7 +63,12 @@ public final class Flanneld {
     Signal.handle(new Signal("USR2"), SignalHandler.SIG_IGN);
     try {
       daemon.start();
-      return daemon.awaitExit();
+      int status = daemon.awaitExit();
+      daemon.close();
+      if (status == 0) {
+        LoggerFactory.getLogger(Flanneld.class).info("Exiting cleanly...");
+      }
+      return status;
     } catch (FatalException e) {
       System.err.println("flanneld: " + e.getMessage());
       return 1;

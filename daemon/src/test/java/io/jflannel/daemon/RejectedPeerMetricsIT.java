@@ -196,13 +196,14 @@ class RejectedPeerMetricsIT {
     try {
       Path env = dir.resolve("noport.env");
       await("subnet.env", p, "noport", quietly(() -> Files.exists(env)
-          && log("noport").contains("flanneld is ready")));
+          && log("noport").contains("] Running backend.")));
       String listening = inNs("ss", "-Hltnp").out();
       // Only etcd listens in this namespace.
       for (String line : listening.lines().toList()) {
         assertTrue(line.contains("\"etcd\""), "unexpected listener: " + line + "\n" + listening);
       }
       assertFalse(log("noport").contains("health server listening"), log("noport"));
+      assertFalse(log("noport").contains("Start healthz server"), log("noport"));
       assertEquals(0, stop(p), "exit status after SIGTERM:\n" + log("noport"));
     } finally {
       if (p.isAlive()) {

@@ -91,7 +91,7 @@ class RulesModeIT {
   void awaitReady(Run r) throws Exception {
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
     while (System.nanoTime() < deadline) {
-      if (r.text().contains("flanneld is ready")) {
+      if (r.text().contains("] Running backend.")) {
         return;
       }
       if (!r.process().isAlive()) {

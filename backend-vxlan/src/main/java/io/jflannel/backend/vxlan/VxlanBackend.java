@@ -34,6 +34,8 @@ public final class VxlanBackend implements Backend {
   @Override
   public Network registerNetwork(NetworkConfig cfg) throws SubnetException, BackendException {
     VxlanOptions opts = VxlanOptions.parse(cfg.backend() == null ? null : cfg.backend().options());
+    LOG.info("VXLAN config: VNI={} Port={} GBP={} Learning={} DirectRouting={}", opts.vni(), opts.port(), opts.gbp(),
+        opts.learning(), opts.directRouting());
     if (!cfg.enableIpv4() || cfg.network() == null) {
       throw new BackendException("vxlan backend: only IPv4 networks are supported so far (Network is not set)");
     }
@@ -86,6 +88,7 @@ public final class VxlanBackend implements Backend {
           .filter(e -> VtepData.restorableMac(e.getValue().backendData()).equals(previous))
           .map(Map.Entry::getKey).sorted().findFirst();
       if (user.isEmpty()) {
+        LOG.info("Interface flannel.{} mac address set to: {}", opts.vni(), previous.get());
         return previous.get();
       }
       LOG.warn("vxlan: not restoring VTEP MAC {} from our earlier backend-data: peer {} advertises it (a copied"

@@ -247,10 +247,16 @@ public final class FlagParser {
     FlanneldOptions.Health health = new FlanneldOptions.Health(healthIp, c.healthzPort);
     range("--subnet-lease-renew-margin", c.subnetLeaseRenewMargin, 1, 1439, src);
     range("-v", c.verbosity, 0, Integer.MAX_VALUE, src);
+    LogFormat logFormat;
+    try {
+      logFormat = LogFormat.parse(c.logFormat);
+    } catch (IllegalArgumentException e) {
+      throw new UsageException("invalid value for " + src.describe("--log-format") + ": " + e.getMessage());
+    }
     return new FlanneldOptions(
         kube, etcd, iface, rules, health, path("--subnet-file", c.subnetFile, src),
         Duration.ofMinutes(c.subnetLeaseRenewMargin), c.ipBlackholeRoute, c.verbosity,
-        environment(env), ignoredLogFlags(c));
+        environment(env), ignoredLogFlags(c), logFormat);
   }
 
   /** The klog flags that were given (command line or environment) but have no effect. */

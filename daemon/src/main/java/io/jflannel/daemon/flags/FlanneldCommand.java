@@ -142,6 +142,11 @@ final class FlanneldCommand {
       description = "Log verbosity (default: ${DEFAULT-VALUE}).")
   int verbosity;
 
+  @Option(names = "--log-format", defaultValue = "text", paramLabel = "FORMAT",
+      description = "Log line format: text (klog's, as upstream) or json (one object per line) "
+          + "(default: ${DEFAULT-VALUE}).")
+  String logFormat;
+
   // Upstream copies these two klog flags next to -v; they are accepted and ignored here.
   @Option(names = "--vmodule", paramLabel = "PATTERN=N,...", defaultValue = "",
       description = "Accepted for compatibility with upstream's klog flag; ignored.")

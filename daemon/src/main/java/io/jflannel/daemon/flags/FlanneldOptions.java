@@ -24,6 +24,8 @@ import java.util.regex.Pattern;
  * @param ipBlackholeRoute keep a blackhole route for the own subnet ({@code --ip-blackhole-route})
  * @param verbosity log verbosity ({@code -v})
  * @param environment the non-flag environment ({@code NODE_NAME}, ...)
+ * @param ignoredLogFlags upstream's klog flags that were given and have no effect here
+ * @param logFormat how log lines are written ({@code --log-format})
  */
 public record FlanneldOptions(
     Kube kube,
@@ -36,17 +38,27 @@ public record FlanneldOptions(
     boolean ipBlackholeRoute,
     int verbosity,
     Environment environment,
-    Map<String, String> ignoredLogFlags) {
+    Map<String, String> ignoredLogFlags,
+    LogFormat logFormat) {
 
-  /** Options without ignored klog flags. */
+  /** Options without ignored klog flags, logging klog's text lines. */
   public FlanneldOptions(Kube kube, Etcd etcd, Iface iface, Rules rules, Health health, Path subnetFile,
       Duration subnetLeaseRenewMargin, boolean ipBlackholeRoute, int verbosity, Environment environment) {
     this(kube, etcd, iface, rules, health, subnetFile, subnetLeaseRenewMargin, ipBlackholeRoute, verbosity,
         environment, Map.of());
   }
 
+  /** Options logging klog's text lines. */
+  public FlanneldOptions(Kube kube, Etcd etcd, Iface iface, Rules rules, Health health, Path subnetFile,
+      Duration subnetLeaseRenewMargin, boolean ipBlackholeRoute, int verbosity, Environment environment,
+      Map<String, String> ignoredLogFlags) {
+    this(kube, etcd, iface, rules, health, subnetFile, subnetLeaseRenewMargin, ipBlackholeRoute, verbosity,
+        environment, ignoredLogFlags, LogFormat.TEXT);
+  }
+
   public FlanneldOptions {
     ignoredLogFlags = ignoredLogFlags == null ? Map.of() : Map.copyOf(ignoredLogFlags);
+    Objects.requireNonNull(logFormat, "logFormat");
     Objects.requireNonNull(kube, "kube");
     Objects.requireNonNull(etcd, "etcd");
     Objects.requireNonNull(iface, "iface");

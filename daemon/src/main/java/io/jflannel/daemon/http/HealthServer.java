@@ -1,6 +1,7 @@
 package io.jflannel.daemon.http;
 
 import io.jflannel.daemon.flags.FlanneldOptions;
+import io.jflannel.subnet.IpLiteral;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
@@ -62,6 +63,9 @@ public final class HealthServer implements AutoCloseable {
       InetSocketAddress address, Readiness readiness, Supplier<String> metrics) {
     Objects.requireNonNull(readiness, "readiness");
     Objects.requireNonNull(metrics, "metrics");
+    // Upstream's line, with the address as it writes one (host:port, IPv6 in brackets).
+    String ip = IpLiteral.format(address.getAddress());
+    LOG.info("Start healthz server on {}", (ip.contains(":") ? "[" + ip + "]" : ip) + ":" + address.getPort());
     EventLoopGroup group = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
     try {
       Channel ch = new ServerBootstrap()

@@ -60,6 +60,8 @@ public final class RuleTools {
     Objects.requireNonNull(runner, "runner");
     Objects.requireNonNull(installed, "installed");
     Set<IpFamily> fams = families.isEmpty() ? EnumSet.noneOf(IpFamily.class) : EnumSet.copyOf(families);
+    // Upstream's first line of its traffic manager, printed whether or not rules are wanted.
+    LOG.info(nftables ? "Starting flannel in nftables mode..." : "Starting flannel in iptables mode...");
     if (nftables) {
       if (flags.anyRules() && !installed.test("nft")) {
         throw new RuleSetupException(needs(flags) + " with EnableNFTables needs the nft command, "

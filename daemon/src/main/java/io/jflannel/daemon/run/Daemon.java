@@ -106,16 +106,19 @@ public final class Daemon implements AutoCloseable {
     metrics.storeListing(subnets::peerListFailures, () -> subnets.peerListProblem().isEmpty());
     readiness.requirePeerListing(subnets::peerListProblem);
     NetworkConfig config = opened.config();
+    LOG.info("Found network config - Backend type: {}", config.backend().type());
     LOG.info("network config: Network={} IPv6Network={} backend={}", config.network(),
         config.ipv6Network(), config.backend().type());
     RuleTools ruleTools = RuleSetup.tools(options.rules(), config); // a host without them fails before the lease
     BridgeNetfilterCheck.system().check(config);
 
+    if (options.iface().unspecified()) {
+      LOG.info("Determining IP address of default interface");
+    } else if (options.iface().names().isEmpty() && options.iface().regexes().isEmpty()) {
+      LOG.info("Determining interface to use based on given ifcanreach: {}", text(options.iface().canReach().get()));
+    }
     ExternalInterface ext = new InterfaceResolver(options.iface()).resolve(netlink, subnets, config);
-    LOG.info("using interface {} (index {}), address {}, advertising {}{}", ext.name(), ext.index(),
-        text(ext.ifaceAddr() != null ? ext.ifaceAddr() : ext.ifaceV6Addr()),
-        text(ext.extAddr() != null ? ext.extAddr() : ext.extV6Addr()),
-        ext.extV6Addr() != null && ext.extAddr() != null ? " and " + text(ext.extV6Addr()) : "");
+    logInterface(ext);
 
     String type = config.backend().type();
     Network net;
@@ -140,10 +143,14 @@ public final class Daemon implements AutoCloseable {
       resources.push(blackhole);
     }
     writeSubnetFile(subnetFile, config, net);
+    LOG.info("Wrote subnet file to {}", options.subnetFile());
     // Upstream's readiness contract: ready as soon as the CNI plugin can read subnet.env.
     readiness.markReady();
+    LOG.info("flannel is ready");
 
     net.start();
+    // Upstream's backends differ in the case of this line: vxlan's starts in lower case.
+    LOG.info("vxlan".equals(type) ? "watching for new subnet leases" : "Watching for new subnet leases");
     PeerSync sync = new PeerSync(net, compactionAfterPasses(), own -> stop(0), this::fail);
     resources.push(sync);
     try {
@@ -158,7 +165,9 @@ public final class Daemon implements AutoCloseable {
       // Pods can already use the network; a failed condition update is logged, not fatal.
       LOG.warn("could not mark the node's network ready: {}", e.getMessage());
     }
-    LOG.info("flanneld is ready: subnet.env written to {}", options.subnetFile());
+    // Upstream prints this as its backend starts to run; here the peer watch and the lease
+    // renewal run already, so the line marks the end of the start-up.
+    LOG.info("Running backend.");
     notifySystemd();
   }
 
@@ -246,6 +255,31 @@ public final class Daemon implements AutoCloseable {
       // SubnetFile's message already names the file and the cause ("cannot write F: ...").
       throw new FatalException(e.getMessage(), e);
     }
+  }
+
+  /** Upstream's lines about the chosen interface and the advertised addresses, then ours with the index and MTU. */
+  private void logInterface(ExternalInterface ext) {
+    if (ext.ifaceAddr() != null) {
+      LOG.info("Using interface with name {} and address {}", ext.name(), text(ext.ifaceAddr()));
+    }
+    if (ext.ifaceV6Addr() != null) {
+      LOG.info("Using interface with name {} and v6 address {}", ext.name(), text(ext.ifaceV6Addr()));
+    }
+    if (ext.extAddr() != null) {
+      if (ext.extAddr().equals(ext.ifaceAddr()) && options.iface().publicIp().isEmpty()) {
+        LOG.info("Defaulting external address to interface address ({})", text(ext.ifaceAddr()));
+      } else {
+        LOG.info("Using {} as external address", text(ext.extAddr()));
+      }
+    }
+    if (ext.extV6Addr() != null) {
+      if (ext.extV6Addr().equals(ext.ifaceV6Addr()) && options.iface().publicIpv6().isEmpty()) {
+        LOG.info("Defaulting external v6 address to interface address ({})", text(ext.ifaceV6Addr()));
+      } else {
+        LOG.info("Using {} as external address", text(ext.extV6Addr()));
+      }
+    }
+    LOG.info("external interface {}: index {}, MTU {}", ext.name(), ext.index(), ext.mtu());
   }
 
   private static String text(java.net.InetAddress a) {

@@ -47,11 +47,12 @@ final class LeaseRenewal {
     try {
       lease = subnets.renewLease(lease);
       metrics.leaseRenewal(true);
-      LOG.info("lease renewed, new expiration {}", lease.expiration());
+      LOG.info("Lease renewed, new expiration: {}", lease.expiration());
       schedule();
     } catch (SubnetException | RuntimeException e) {
       metrics.leaseRenewal(false);
-      LOG.error("lease renewal failed, retrying in {}: {}", RETRY, e.getMessage());
+      // Upstream's words; they name the retry delay, RETRY.
+      LOG.error("Error renewing lease (trying again in 1 min): {}", e.getMessage());
       Threads.trySchedule(timers, this::renew, RETRY.toMillis(), TimeUnit.MILLISECONDS);
     }
   }

@@ -10,6 +10,8 @@ import io.jflannel.subnet.PeerListener;
 import io.jflannel.subnet.PeerSet;
 import io.jflannel.subnet.Threads;
 import java.net.InetAddress;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -53,6 +55,7 @@ final class PeerSync implements PeerListener, AutoCloseable {
 
   @Override
   public void ownLeaseLost(Lease lease) {
+    LOG.error("Lease has been revoked. Shutting down daemon.");
     LOG.info("own lease {} was deleted from the store; exiting", lease.key());
     onOwnLeaseLost.accept(lease);
   }
@@ -80,7 +83,9 @@ final class PeerSync implements PeerListener, AutoCloseable {
   }
 
   /**
-   * One line per peer change, as upstream logs them; a large drain (the first listing, a
+   * One line per peer change in upstream's words ({@code Subnet added: 10.244.2.0/24 via
+   * 192.0.2.12}, {@code Subnet removed: 10.244.2.0/24}; a dual-stack peer gets a line per
+   * family, as upstream prints them); a large drain (the first listing, a
    * re-list) gets one summary line instead and the per-peer lines go to debug: thousands of
    * lines on the console would slow a cold start down.
    */
@@ -89,13 +94,12 @@ final class PeerSync implements PeerListener, AutoCloseable {
     boolean each = n <= PEER_LOG_BATCH;
     if (each || LOG.isDebugEnabled()) {
       for (LeaseEvent ev : changes.events()) {
-        String line = String.format("peer %s %s (public ip %s)", ev instanceof LeaseEvent.Added ? "added" : "removed",
-            ev.lease().key(), text(ev.lease().attrs().publicIp() != null
-                ? ev.lease().attrs().publicIp() : ev.lease().attrs().publicIpv6()));
-        if (each) {
-          LOG.info(line);
-        } else {
-          LOG.debug(line);
+        for (String line : lines(ev)) {
+          if (each) {
+            LOG.info(line);
+          } else {
+            LOG.debug(line);
+          }
         }
       }
     }
@@ -103,6 +107,22 @@ final class PeerSync implements PeerListener, AutoCloseable {
       LOG.info("{} peers added or changed, {} removed (per-peer lines at debug level)", changes.changed().size(),
           changes.removed().size());
     }
+  }
+
+  /** Upstream's line(s) for one change: one per address family the lease carries. */
+  static List<String> lines(LeaseEvent ev) {
+    Lease l = ev.lease();
+    List<String> out = new ArrayList<>(2);
+    boolean added = ev instanceof LeaseEvent.Added;
+    if (l.subnet() != null) {
+      out.add(added ? "Subnet added: " + l.subnet() + " via " + text(l.attrs().publicIp())
+          : "Subnet removed: " + l.subnet());
+    }
+    if (l.ipv6Subnet() != null) {
+      out.add(added ? "Subnet added: " + l.ipv6Subnet() + " via " + text(l.attrs().publicIpv6())
+          : "Subnet removed: " + l.ipv6Subnet());
+    }
+    return out;
   }
 
   private static String text(InetAddress a) {

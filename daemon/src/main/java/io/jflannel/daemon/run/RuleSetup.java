@@ -51,6 +51,8 @@ final class RuleSetup {
         RulePlan old = RulePlan.of(flags, nets(p.network(), p.subnet()),
             nets(p.ipv6Network(), p.ipv6Subnet()), randomFully).withMasquerade(p.ipMasq());
         if (!old.families().equals(plan.families())) {
+          logRecycle(old.ipv4(), plan.ipv4());
+          logRecycle(old.ipv6(), plan.ipv6());
           LOG.info("removing {} rules of the previous network {} / subnet {}", rules.kind(),
               p.network(), p.subnet());
           rules.removeStale(old);
@@ -59,6 +61,7 @@ final class RuleSetup {
       if (!plan.masquerade() && !plan.forward()) {
         return Optional.empty();
       }
+      logSetUp(plan, tools.nftables());
       rules.apply();
     } catch (RuntimeException e) {
       throw new FatalException("failed to set up " + rules.kind() + " rules: " + e.getMessage(), e);
@@ -66,6 +69,28 @@ final class RuleSetup {
     LOG.info("{} rules installed (masquerade {}, forward {})", rules.kind(), plan.masquerade(),
         plan.forward());
     return Optional.of(RuleResync.start(rules, flags.resyncPeriod(), metrics));
+  }
+
+  /** Upstream's line for a family whose network or subnet changed since the previous subnet.env. */
+  private static void logRecycle(Optional<FamilyNets> before, Optional<FamilyNets> now) {
+    if (before.isPresent() && now.isPresent() && !before.equals(now)) {
+      LOG.info("Current network or subnet ({}, {}) is not equal to previous one ({}, {}), "
+          + "trying to recycle old iptables rules", now.get().network(), now.get().subnet(),
+          before.get().network(), before.get().subnet());
+    }
+  }
+
+  /** Upstream's lines for the rule groups about to be installed: masquerade, then forward, IPv4 first. */
+  private static void logSetUp(RulePlan plan, boolean nftables) {
+    if (plan.masquerade()) {
+      plan.ipv4().ifPresent(f -> LOG.info(nftables ? "nftables: setting up masking rules (ipv4)" : "Setting up masking rules"));
+      plan.ipv6().ifPresent(f -> LOG.info(nftables ? "nftables: setting up masking rules (ipv6)" : "Setting up masking rules for IPv6"));
+    }
+    if (plan.forward()) {
+      plan.ipv4().ifPresent(f -> LOG.info("Changing default FORWARD chain policy to ACCEPT"));
+      plan.ipv6().ifPresent(f -> LOG.info(nftables ? "Changing default FORWARD chain policy to ACCEPT (ipv6)"
+          : "IPv6: Changing default FORWARD chain policy to ACCEPT"));
+    }
   }
 
   private static Optional<FamilyNets> nets(IpNet network, IpNet subnet) {

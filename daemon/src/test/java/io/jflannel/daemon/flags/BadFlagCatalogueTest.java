@@ -32,6 +32,8 @@ class BadFlagCatalogueTest {
         Arguments.of("F-HEALTHZ-IP", Map.of(), List.of("--healthz-ip=localhost"), "--healthz-ip"),
         Arguments.of("F-IPTABLES-MODE", Map.of(), List.of("--iptables-mode=iptables"), "--iptables-mode"),
         Arguments.of("F-IPTABLES-MODE-ENV", Map.of("FLANNELD_IPTABLES_MODE", "x"), List.of(), "FLANNELD_IPTABLES_MODE"),
+        Arguments.of("F-LOG-FORMAT", Map.of(), List.of("--log-format=klog"), "--log-format"),
+        Arguments.of("F-LOG-FORMAT-ENV", Map.of("FLANNELD_LOG_FORMAT", "yaml"), List.of(), "FLANNELD_LOG_FORMAT"),
         Arguments.of("F-IPTABLES-RESYNC-ZERO", Map.of(), List.of("--iptables-resync=0"), "--iptables-resync"),
         Arguments.of("F-PUBLIC-IP-GARBAGE", Map.of(), List.of("--public-ip=not-an-ip"), "--public-ip"),
         Arguments.of("F-PUBLIC-IP-V6", Map.of(), List.of("--public-ip=2001:db8::1"), "--public-ip"),

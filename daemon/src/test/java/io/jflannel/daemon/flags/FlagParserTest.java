@@ -276,7 +276,7 @@ class FlagParserTest {
           "--public-ipv6", "--subnet-file", "--subnet-lease-renew-margin", "--ip-masq",
           "--ip-masq-fully-random-disable", "--iptables-resync", "--iptables-forward-rules",
           "--ip-blackhole-route", "--healthz-ip", "--healthz-port",
-          "--set-node-network-unavailable", "--iptables-mode", "-v", "--vmodule", "--log_backtrace_at",
+          "--set-node-network-unavailable", "--iptables-mode", "--log-format", "-v", "--vmodule", "--log_backtrace_at",
           "--version")) {
         assertTrue(e.stdout().contains(flag), flag + " missing from help");
       }
@@ -299,6 +299,27 @@ class FlagParserTest {
     assertEquals(2, bad.status());
     assertTrue(bad.stderr().contains("--iptables-mode (from environment FLANNELD_IPTABLES_MODE)")
         && bad.stderr().contains("'nftables' is not an iptables mode (use auto, nft or legacy)"), bad.stderr());
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"--log-format=json", "-log-format=json", "--log-format json", "--log-format=JSON",
+      "-log-format Json"})
+  void logFormatInEveryForm(String form) {
+    assertEquals(LogFormat.JSON, ok(form.split(" ")).logFormat());
+  }
+
+  @Test
+  void logFormatIsTextByDefaultAndReadFromTheEnvironment() {
+    assertEquals(LogFormat.TEXT, ok().logFormat());
+    Map<String, String> env = Map.of("FLANNELD_LOG_FORMAT", "json");
+    assertEquals(LogFormat.JSON, ok(env).logFormat());
+    assertEquals(LogFormat.TEXT, ok(env, "--log-format=text").logFormat());
+    CommandLineOutcome.Exit bad = exit("--log-format=klog");
+    assertEquals(2, bad.status());
+    assertTrue(bad.stderr().contains("invalid value for --log-format: 'klog' is not a log format (use text or json)"),
+        bad.stderr());
+    CommandLineOutcome.Exit badEnv = exit(Map.of("FLANNELD_LOG_FORMAT", "yaml"));
+    assertTrue(badEnv.stderr().contains("--log-format (from environment FLANNELD_LOG_FORMAT)"), badEnv.stderr());
   }
 
   @Test

@@ -59,8 +59,11 @@ final class SubnetAllocator {
         .orElse(null);
     if (mine != null) {
       if (compatible(cfg, mine.subnets())) {
-        LOG.info("found lease {} for our address, reusing it{}", mine.subnets(),
-            mine.leaseId() == 0 ? " (a reservation)" : "");
+        LOG.info("Found lease (ip: {} ipv6: {}) for current IP ({}), reusing", v4(mine.subnets().subnet()),
+            v6(mine.subnets().ipv6Subnet()), publicIp(cfg, attrs));
+        if (mine.leaseId() == 0) {
+          LOG.info("lease {} is a reservation (no TTL): kept as it is", mine.subnets());
+        }
         return reuse(mine, attrs);
       }
       LOG.warn("lease {} for our address does not fit the network config any more; deleting it", mine.subnets());
@@ -82,6 +85,12 @@ final class SubnetAllocator {
     }
     EtcdLeaseKey chosen = fromPrevious(cfg, taken4, taken6);
     if (chosen == null) {
+      if (cfg.enableIpv4()) {
+        LOG.info("Picking subnet in range {} ... {}", cfg.subnetMin().ip(), cfg.subnetMax().ip());
+      }
+      if (cfg.enableIpv6()) {
+        LOG.info("Picking ipv6 subnet in range {} ... {}", cfg.ipv6SubnetMin().ip(), cfg.ipv6SubnetMax().ip());
+      }
       IpNet v4 = cfg.enableIpv4() ? pick(cfg.network(), cfg.subnetMin(), cfg.subnetMax(), taken4) : null;
       IpNet v6 = cfg.enableIpv6() ? pick(cfg.ipv6Network(), cfg.ipv6SubnetMin(), cfg.ipv6SubnetMax(), taken6) : null;
       if ((cfg.enableIpv4() && v4 == null) || (cfg.enableIpv6() && v6 == null)) {
@@ -89,7 +98,22 @@ final class SubnetAllocator {
       }
       chosen = new EtcdLeaseKey(v4, v6);
     }
-    return create(chosen, attrs);
+    return create(chosen, attrs, publicIp(cfg, attrs));
+  }
+
+  // Upstream prints absent subnets as Go's zero values print.
+  private static String v4(IpNet n) {
+    return n == null ? "0.0.0.0/0" : n.toString();
+  }
+
+  private static String v6(IpNet n) {
+    return n == null ? "::/0" : n.toString();
+  }
+
+  /** The address upstream names in its lease lines: the public IP of the node's main family. */
+  private static String publicIp(NetworkConfig cfg, LeaseAttrs attrs) {
+    java.net.InetAddress a = cfg.enableIpv4() ? attrs.publicIp() : attrs.publicIpv6();
+    return a == null ? "<nil>" : io.jflannel.subnet.IpLiteral.format(a);
   }
 
   /** The key this node holds since the last successful acquisition, or null. */
@@ -153,14 +177,15 @@ final class SubnetAllocator {
     }
     EtcdLeaseKey k = new EtcdLeaseKey(v4, v6);
     if (!compatible(cfg, k)) {
-      LOG.info("previous subnet {} (subnet.env) does not fit the network config; choosing another", k);
+      LOG.error("Found previously leased subnet ({}) that is not compatible with the Etcd network config, ignoring",
+          v4 != null ? v4 : v6);
       return null;
     }
     if ((v4 != null && taken4.contains(v4)) || (v6 != null && taken6.contains(v6))) {
       LOG.warn("previous subnet {} (subnet.env) is in use by another node; choosing another", k);
       return null;
     }
-    LOG.info("reusing previous subnet {} from subnet.env", k);
+    LOG.info("Found previously leased subnet ({}), reusing", v4 != null ? v4 : v6);
     return k;
   }
 
@@ -199,7 +224,7 @@ final class SubnetAllocator {
     return Optional.of(new Lease(k.subnet(), k.ipv6Subnet(), attrs, g.expiration()));
   }
 
-  private Optional<Lease> create(EtcdLeaseKey k, LeaseAttrs attrs) throws SubnetException {
+  private Optional<Lease> create(EtcdLeaseKey k, LeaseAttrs attrs, String node) throws SubnetException {
     String key = registry.keyOf(k);
     String value = LeaseAttrsJson.write(attrs);
     Granted g = registry.grant();
@@ -225,6 +250,7 @@ final class SubnetAllocator {
         return Optional.empty();
       }
     }
+    LOG.info("Allocated lease (ip: {} ipv6: {}) to current node ({})", v4(k.subnet()), v6(k.ipv6Subnet()), node);
     LOG.info("acquired subnet {} until {}", k, g.expiration());
     held = new Held(key, value, created.get(), g.id());
     return Optional.of(new Lease(k.subnet(), k.ipv6Subnet(), attrs, g.expiration()));

@@ -7,6 +7,7 @@ import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.fabric8.kubernetes.client.dsl.base.PatchContext;
 import io.fabric8.kubernetes.client.dsl.base.PatchType;
+import io.jflannel.subnet.IpLiteral;
 import io.jflannel.subnet.Lease;
 import io.jflannel.subnet.LeaseAttrs;
 import io.jflannel.subnet.ListingHealth;
@@ -162,12 +163,12 @@ public final class KubeSubnetManager implements SubnetManager {
     OwnNode.Subnets subnets = own.subnets(config);
     LeaseAttrs advertised = own.advertised(attrs);
     if (!Objects.equals(advertised.publicIp(), attrs.publicIp())) {
-      LOG.info("advertising public ip {} from annotation {} instead of {}",
-          advertised.publicIp().getHostAddress(), keys.publicIpOverwrite(), attrs.publicIp());
+      LOG.info("Overriding public ip with '{}' from node annotation '{}'",
+          IpLiteral.format(advertised.publicIp()), keys.publicIpOverwrite());
     }
     if (!Objects.equals(advertised.publicIpv6(), attrs.publicIpv6())) {
-      LOG.info("advertising public ipv6 {} from annotation {} instead of {}",
-          advertised.publicIpv6().getHostAddress(), keys.publicIpv6Overwrite(), attrs.publicIpv6());
+      LOG.info("Overriding public ipv6 with '{}' from node annotation '{}'",
+          IpLiteral.format(advertised.publicIpv6()), keys.publicIpv6Overwrite());
     }
     Map<String, String> desired = own.desiredAnnotations(advertised, config);
     Map<String, String> diff = own.missingOrDifferent(desired);

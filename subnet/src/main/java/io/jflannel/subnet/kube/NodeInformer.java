@@ -90,7 +90,7 @@ final class NodeInformer implements AutoCloseable {
       inf = newInformer(l);
       informer = inf;
       loop = l;
-      LOG.info("starting the node informer");
+      LOG.info("Starting kube subnet manager");
       firstList = inf.start().toCompletableFuture();
     }
     return l;
@@ -109,6 +109,7 @@ final class NodeInformer implements AutoCloseable {
     LOG.info("waiting up to {} for the node informer's first list", options.cacheSyncTimeout());
     try {
       list.get(options.cacheSyncTimeout().toMillis(), TimeUnit.MILLISECONDS);
+      LOG.info("Node controller sync successful");
       LOG.info("node informer synced: {} nodes", store.size());
       awaited();
     } catch (TimeoutException e) {
