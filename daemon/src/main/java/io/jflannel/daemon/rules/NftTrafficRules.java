@@ -63,6 +63,21 @@ public final class NftTrafficRules implements TrafficRules {
   }
 
   @Override
+  public List<String> drift() {
+    Set<String> present = presentTables();
+    List<String> out = new ArrayList<>();
+    for (NftTable t : desired) {
+      if (!present.contains(t.qualifiedName())) {
+        out.add("nft table " + t.qualifiedName() + " missing");
+      } else if (!NftTable.significant(runner.run(List.of("nft", "list", "table", t.family().nftFamily(),
+          t.family().nftTable()), "")).equals(t.significantLines())) {
+        out.add("nft table " + t.qualifiedName() + " differs from the plan");
+      }
+    }
+    return out;
+  }
+
+  @Override
   public void removeStale(RulePlan previous) {
     Set<String> wanted = desired.stream().map(NftTable::qualifiedName).collect(Collectors.toSet());
     Set<String> present = presentTables();

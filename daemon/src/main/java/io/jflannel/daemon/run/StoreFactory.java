@@ -27,17 +27,17 @@ import java.util.Map;
  * Opens the store the flags select (the Kubernetes API or etcd) and reads the network config
  * from it (kube mode: from {@code --net-config-path}).
  */
-final class StoreFactory {
+public final class StoreFactory {
   private final FlanneldOptions options;
   private final Map<String, String> env;
 
-  StoreFactory(FlanneldOptions options, Map<String, String> env) {
+  public StoreFactory(FlanneldOptions options, Map<String, String> env) {
     this.options = options;
     this.env = env;
   }
 
   /** The store's subnet manager and the network config read from it. */
-  record Store(SubnetManager subnets, NetworkConfig config) {
+  public record Store(SubnetManager subnets, NetworkConfig config) {
   }
 
   /**
@@ -104,7 +104,7 @@ final class StoreFactory {
    * Opens the store; what it opens goes into {@code owned} (closed in reverse order), the
    * manager last.
    */
-  Store open(SubnetEnv previous, Deque<AutoCloseable> owned) throws FatalException {
+  public Store open(SubnetEnv previous, Deque<AutoCloseable> owned) throws FatalException {
     SubnetManager m = subnetManager(previous, owned);
     owned.push(m);
     try {
