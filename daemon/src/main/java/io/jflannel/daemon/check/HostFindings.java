@@ -27,8 +27,12 @@ final class HostFindings {
     this.procSys = procSys;
   }
 
-  private Optional<String> sysctl(String dotted) {
-    Path p = procSys.resolve(dotted.replace('.', '/'));
+  /** A sysctl by its path under {@code /proc/sys}; device names may hold dots, so no dotted form. */
+  private Optional<String> sysctl(String... path) {
+    Path p = procSys;
+    for (String part : path) {
+      p = p.resolve(part);
+    }
     try {
       return Optional.of(Files.readString(p, StandardCharsets.US_ASCII).trim());
     } catch (IOException e) {
@@ -37,7 +41,7 @@ final class HostFindings {
   }
 
   Finding ipForward() {
-    Optional<String> v = sysctl("net.ipv4.ip_forward");
+    Optional<String> v = sysctl("net", "ipv4", "ip_forward");
     if (v.equals(Optional.of("1"))) {
       return Finding.ok("net.ipv4.ip_forward", "1");
     }
@@ -51,7 +55,7 @@ final class HostFindings {
     if (nftables) {
       return Finding.ok(name, "not needed with EnableNFTables");
     }
-    Optional<String> v = sysctl(name);
+    Optional<String> v = sysctl("net", "bridge", "bridge-nf-call-iptables");
     if (v.isEmpty()) {
       return Finding.fail(name, "absent: br_netfilter is not loaded", "lsmod | grep br_netfilter",
           "bridged pod traffic bypasses iptables (Services, masquerade); modprobe br_netfilter");
@@ -66,9 +70,9 @@ final class HostFindings {
   /** rp_filter of the devices pod traffic passes: strict mode can drop asymmetric routes. */
   List<Finding> rpFilter(List<String> devices) {
     List<Finding> out = new ArrayList<>();
-    int all = sysctl("net.ipv4.conf.all.rp_filter").map(HostFindings::integer).orElse(0);
+    int all = sysctl("net", "ipv4", "conf", "all", "rp_filter").map(HostFindings::integer).orElse(0);
     for (String dev : devices) {
-      Optional<Integer> own = sysctl("net.ipv4.conf." + dev + ".rp_filter").map(HostFindings::integer);
+      Optional<Integer> own = sysctl("net", "ipv4", "conf", dev, "rp_filter").map(HostFindings::integer);
       if (own.isEmpty()) {
         continue; // no such device
       }
@@ -123,6 +127,9 @@ final class HostFindings {
     } else if (!forwardRules) {
       out.add(Finding.fail("FORWARD policy", "DROP and --iptables-forward-rules=false", see,
           "pod traffic between nodes is dropped; drop the flag so flanneld accepts the cluster network"));
+    } else if (rules.stream().noneMatch(r -> r.contains(" -j FLANNEL-FWD"))) {
+      out.add(Finding.fail("FORWARD policy", "DROP and no jump to FLANNEL-FWD", see,
+          "pod traffic between nodes is dropped; a running flanneld puts its jump back, else restart it"));
     } else {
       out.add(Finding.ok("FORWARD policy", "DROP (flanneld's FLANNEL-FWD accepts the cluster network)"));
     }
