@@ -39,7 +39,7 @@ class CheckIT {
 
   @BeforeAll
   static void node() throws Exception {
-    ns = TestNetns.createWithPrefix("jfl-chk-", "etcd", "etcdctl", "iptables", "bridge");
+    ns = TestNetns.createWithPrefix("jfl-chk-", "etcd", "etcdctl", "iptables", "bridge", "ping", "setpriv");
     ns.run("ip", "link", "set", "lo", "up");
     ns.run("ip", "link", "add", "eth0", "type", "veth", "peer", "name", "eth0-peer");
     ns.run("ip", "addr", "add", "192.0.2.10/24", "dev", "eth0");
@@ -163,6 +163,16 @@ class CheckIT {
     assertEquals(0, root.get("counts").get("fail").asInt());
     assertEquals(0, root.get("status").asInt());
     assertEquals(r.out().lines().count() - 1, root.get("findings").size(), "the same findings as the text");
+  }
+
+  /** The peer is only a lease here, nobody answers at its VTEP: the probe reports the loss. */
+  @Test
+  void probeReportsLossForAPeerThatDoesNotAnswer() throws Exception {
+    Result r = check("--probe");
+    assertEquals(1, r.exit(), r.out());
+    assertEquals(List.of("FAIL probe 10.244.7.0 (peer 10.244.7.0/24, 192.0.2.11): 100% loss (1 sent, 0 received)"
+        + " | see: ping -c1 -W1 10.244.7.0 | hint: the overlay to this peer does not carry traffic; check its lines"
+        + " above and the peer's own check"), r.fails());
   }
 
   @Test
