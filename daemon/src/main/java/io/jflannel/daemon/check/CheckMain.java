@@ -12,7 +12,7 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The {@code flanneld check} subcommand: parse, require root, run, print. Exit status 0 when no
- * finding FAILs, 1 when one does or the check cannot run (not root, kube mode), 2 for usage
+ * finding FAILs, 1 when one does or the check cannot run (not root), 2 for usage
  * errors (as the daemon's flags).
  */
 public final class CheckMain {
@@ -29,11 +29,6 @@ public final class CheckMain {
     }
     CheckOptions options = ((CheckCommandLine.Run) outcome).options();
     quietLogs(options.flags().verbosity());
-    if (options.flags().kube().enabled()) {
-      stderr.println("flanneld check: the Kubernetes store (--kube-subnet-mgr) is not supported yet; "
-          + "check reads etcd only");
-      return 1;
-    }
     if (!root()) {
       stderr.println("flanneld check: must run as root (it reads this node's iptables rules and kernel state)");
       return 1;

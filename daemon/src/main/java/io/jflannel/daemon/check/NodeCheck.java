@@ -126,8 +126,13 @@ public final class NodeCheck {
         out.add(host.ipForward());
         return out;
       }
-      Optional<Lease> own = StoreFindings.own(all, ext.extAddr());
-      out.addAll(StoreFindings.lease(own, all, ext.extAddr(), written, config.backend().type(), storeSee(flags)));
+      Optional<Lease> own;
+      if (flags.kube().enabled()) {
+        own = KubeLease.read(store.subnets(), ext.extAddr(), config.backend().type(), out);
+      } else {
+        own = StoreFindings.own(all, ext.extAddr());
+        out.addAll(StoreFindings.lease(own, all, ext.extAddr(), written, config.backend().type(), storeSee(flags)));
+      }
       Inspection inspection = null;
       if (own.isPresent()) {
         try {

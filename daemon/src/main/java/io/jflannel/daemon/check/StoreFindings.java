@@ -31,13 +31,7 @@ final class StoreFindings {
     List<Finding> out = new ArrayList<>();
     String ip = IpLiteral.format(advertised);
     if (own.isPresent()) {
-      Lease l = own.get();
-      out.add(Finding.ok("own lease", l.subnet() + " published with PublicIP " + ip));
-      if (!backendType.equalsIgnoreCase(String.valueOf(l.attrs().backendType()))) {
-        out.add(Finding.fail("own lease", "publishes BackendType " + l.attrs().backendType() + ", the config says "
-            + backendType, see, "peers refuse this node until flanneld publishes the lease again (restart it)"));
-      }
-      return out;
+      return published(own.get(), advertised, backendType, see);
     }
     Optional<Lease> bySubnet = file.flatMap(f -> all.values().stream()
         .filter(l -> f.subnet() != null && f.subnet().equals(l.subnet())).findFirst());
@@ -48,6 +42,31 @@ final class StoreFindings {
     } else {
       out.add(Finding.fail("own lease", "no lease publishes this node's PublicIP " + ip, see,
           "flanneld is not running or expired its lease; start it (it takes or renews one)"));
+    }
+    return out;
+  }
+
+  /**
+   * The own lease the store holds against what the daemon publishes: the PublicIP it advertises
+   * and the configured backend type. One OK line when both match.
+   */
+  static List<Finding> published(Lease own, InetAddress advertised, String backendType, String see) {
+    List<Finding> out = new ArrayList<>();
+    String ip = IpLiteral.format(advertised);
+    InetAddress publicIp = own.attrs().publicIp();
+    if (!Objects.equals(publicIp, advertised)) {
+      out.add(Finding.fail("own lease", own.subnet() + " publishes PublicIP "
+          + (publicIp == null ? "none" : IpLiteral.format(publicIp)) + ", this node advertises " + ip, see,
+          "peers send this node's pod traffic to the wrong address; a running flanneld publishes its address again,"
+              + " else restart it"));
+    }
+    if (!backendType.equalsIgnoreCase(String.valueOf(own.attrs().backendType()))) {
+      out.add(Finding.fail("own lease", own.subnet() + " publishes BackendType " + own.attrs().backendType()
+          + ", the config says " + backendType, see,
+          "peers refuse this node until flanneld publishes the lease again (restart it)"));
+    }
+    if (out.isEmpty()) {
+      out.add(Finding.ok("own lease", own.subnet() + " published with PublicIP " + ip));
     }
     return out;
   }
