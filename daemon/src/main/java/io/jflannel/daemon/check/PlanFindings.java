@@ -54,21 +54,24 @@ final class PlanFindings {
       for (NetlinkOp op : s.neighs()) {
         Neigh want = ((NetlinkOp.NeighReplace) op).neigh();
         Neigh have = find(kernel.neighs(), n -> ObjectKeys.key(n).equals(ObjectKeys.key(want)));
-        out.add(Finding.fail(who, "neighbour " + describe(op, linkName) + " " + state(have),
+        out.add(Finding.fail(who, "neighbour " + describe(op, linkName) + " "
+            + state(have == null ? null : new NetlinkOp.NeighReplace(have), linkName),
             "ip neigh show dev " + linkName.apply(want.linkIndex()),
             hint(have, "without it the kernel cannot address the peer's VTEP")));
       }
       for (NetlinkOp op : s.fdb()) {
         FdbEntry want = ((NetlinkOp.FdbReplace) op).entry();
         FdbEntry have = find(kernel.fdb(), f -> ObjectKeys.key(f).equals(ObjectKeys.key(want)));
-        out.add(Finding.fail(who, "FDB entry " + describe(op, linkName) + " " + state(have),
+        out.add(Finding.fail(who, "FDB entry " + describe(op, linkName) + " "
+            + state(have == null ? null : new NetlinkOp.FdbReplace(have), linkName),
             "bridge fdb show dev " + linkName.apply(want.linkIndex()),
             hint(have, "without it encapsulated packets do not reach the peer's public IP")));
       }
       for (NetlinkOp op : s.routes()) {
         Route want = ((NetlinkOp.RouteReplace) op).route();
         Route have = find(kernel.routes(), r -> ObjectKeys.key(r).equals(ObjectKeys.key(want)));
-        out.add(Finding.fail(who, "route " + describe(op, linkName) + " " + state(have),
+        out.add(Finding.fail(who, "route " + describe(op, linkName) + " "
+            + state(have == null ? null : new NetlinkOp.RouteReplace(have), linkName),
             "ip route show dev " + linkName.apply(want.linkIndex()),
             hint(have, "without it pod traffic to this peer takes the default route")));
       }
@@ -135,8 +138,9 @@ final class PlanFindings {
     return op.describe(linkName).replaceFirst("^\\S+ \\S+ ", ""); // drop the verb ("route replace")
   }
 
-  private static String state(Object have) {
-    return have == null ? "missing" : "wrong (kernel has " + have + ")";
+  /** The kernel's object, described as the wanted one is (device names, not indexes). */
+  private static String state(NetlinkOp have, IntFunction<String> linkName) {
+    return have == null ? "missing" : "wrong (kernel has " + describe(have, linkName) + ")";
   }
 
   private static String hint(Object have, String why) {
