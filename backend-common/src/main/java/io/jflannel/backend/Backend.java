@@ -1,5 +1,6 @@
 package io.jflannel.backend;
 
+import io.jflannel.subnet.Lease;
 import io.jflannel.subnet.NetworkConfig;
 import io.jflannel.subnet.SubnetException;
 
@@ -15,4 +16,16 @@ public interface Backend {
    * @throws BackendException when the options are invalid or the kernel refuses the setup
    */
   Network registerNetwork(NetworkConfig cfg) throws SubnetException, BackendException;
+
+  /**
+   * Looks at this node as {@link #registerNetwork} would leave it, for {@code flanneld check}:
+   * reads the device and the facts the mapping needs, acquires nothing and changes nothing.
+   *
+   * @param cfg the network config
+   * @param own this node's lease as the store holds it
+   * @throws BackendException when the options are invalid or the backend cannot be inspected
+   */
+  default Inspection inspect(NetworkConfig cfg, Lease own) throws BackendException {
+    throw new BackendException("this backend cannot be inspected");
+  }
 }

@@ -1,6 +1,7 @@
 package io.jflannel.daemon;
 
 import ch.qos.logback.classic.Level;
+import io.jflannel.daemon.check.CheckMain;
 import io.jflannel.daemon.cleanup.Cleanup;
 import io.jflannel.daemon.flags.CommandLineOutcome;
 import io.jflannel.daemon.flags.FlagParser;
@@ -17,6 +18,8 @@ import sun.misc.SignalHandler;
  * The {@code flanneld} entry point: parses flags and environment, then runs the daemon.
  * Kept small on purpose; everything it does lives in a testable class.
  *
+ * <p>{@code flanneld check} is the read-only node check ({@link CheckMain}).
+ *
  * <p>Exit status: 0 after SIGTERM/SIGINT or when the own lease was deleted, 1 for a fatal
  * start-up error (one line on stderr), 2 for bad flags. {@code flanneld cleanup ...} runs
  * {@link Cleanup} instead of the daemon.
@@ -29,6 +32,9 @@ public final class Flanneld {
     if (args.length > 0 && args[0].equals("cleanup")) {
       System.exit(Cleanup.run(Arrays.asList(args).subList(1, args.length), System.getenv(), System.out, System.err,
           kube -> ClassPathStore.mismatch(System.getProperty(ClassPathStore.PROPERTY), kube)));
+    }
+    if (args.length > 0 && args[0].equals("check")) {
+      System.exit(CheckMain.run(Arrays.asList(args).subList(1, args.length), System.getenv(), System.out, System.err));
     }
     CommandLineOutcome outcome = FlagParser.parse(Arrays.asList(args), System.getenv());
     if (outcome instanceof CommandLineOutcome.Exit exit) {

@@ -3,6 +3,7 @@ package io.jflannel.backend.hostgw;
 import io.jflannel.backend.Backend;
 import io.jflannel.backend.BackendContext;
 import io.jflannel.backend.BackendException;
+import io.jflannel.backend.Inspection;
 import io.jflannel.backend.Network;
 import io.jflannel.backend.PeerValidator;
 import io.jflannel.backend.ReconcilingNetwork;
@@ -12,6 +13,7 @@ import io.jflannel.subnet.Lease;
 import io.jflannel.subnet.LeaseAttrs;
 import io.jflannel.subnet.NetworkConfig;
 import io.jflannel.subnet.SubnetException;
+import java.util.List;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -53,7 +55,27 @@ public final class HostGwBackend implements Backend {
       throw new BackendException("host-gw backend: cannot read the addresses of " + ext.name() + ": " + e.getMessage(), e);
     }
     LOG.info("host-gw: lease {} via {} {}", lease.subnet(), ext.name(), ext.extAddr().getHostAddress());
-    PeerValidator validator = new PeerValidator(cfg.network(), lease.subnet(), HostGwDataplane.TYPE, dp.peerCheck());
-    return new ReconcilingNetwork(ctx, lease, ext.mtu(), validator, dp);
+    return new ReconcilingNetwork(ctx, lease, ext.mtu(), validator(cfg, lease, dp), dp);
+  }
+
+  private static PeerValidator validator(NetworkConfig cfg, Lease lease, HostGwDataplane dp) {
+    return new PeerValidator(cfg.network(), lease.subnet(), HostGwDataplane.TYPE, dp.peerCheck());
+  }
+
+  /** The routes and rules {@link #registerNetwork} would use; host-gw has no device. Reads only. */
+  @Override
+  public Inspection inspect(NetworkConfig cfg, Lease own) throws BackendException {
+    var ext = ctx.extIface();
+    if (!cfg.enableIpv4() || cfg.network() == null || own.subnet() == null) {
+      throw new BackendException("host-gw backend: only IPv4 networks can be checked");
+    }
+    HostGwDataplane dp = new HostGwDataplane(ctx.netlink(), new Underlay(ctx.netlink(), ext), cfg.network(),
+        own.subnet());
+    try {
+      dp.prepare(); // reads the interface's addresses; host-gw has nothing to repair there
+    } catch (NetlinkException e) {
+      throw new BackendException("host-gw backend: cannot read the addresses of " + ext.name() + ": " + e.getMessage(), e);
+    }
+    return new Inspection(dp, validator(cfg, own, dp), ext.mtu(), List.of());
   }
 }

@@ -3,20 +3,26 @@ package io.jflannel.backend.vxlan;
 import io.jflannel.backend.Backend;
 import io.jflannel.backend.BackendContext;
 import io.jflannel.backend.BackendException;
+import io.jflannel.backend.DeviceFact;
+import io.jflannel.backend.Inspection;
 import io.jflannel.backend.Network;
 import io.jflannel.backend.PeerValidator;
 import io.jflannel.backend.ReconcilingNetwork;
 import io.jflannel.backend.Underlay;
+import io.jflannel.netlink.Addr;
+import io.jflannel.netlink.Families;
 import io.jflannel.netlink.Link;
 import io.jflannel.netlink.MacAddress;
 import io.jflannel.netlink.NetlinkException;
 import io.jflannel.netlink.VxlanAttrs;
 import io.jflannel.netlink.VxlanSpec;
+import io.jflannel.subnet.IpNet;
 import io.jflannel.subnet.Lease;
 import io.jflannel.subnet.LeaseAttrs;
 import io.jflannel.subnet.NetworkConfig;
 import io.jflannel.subnet.SubnetException;
 import java.net.InetAddress;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import org.slf4j.Logger;
@@ -65,11 +71,48 @@ public final class VxlanBackend implements Backend {
       dp.prepare();
       LOG.info("vxlan: device {} (VNI {}, MAC {}, MTU {}) on {} local {}, advertising {}, lease {}", opts.deviceName(),
           opts.vni(), mac, mtu, ext.name(), local == null ? "by route" : local.getHostAddress(), ext.extAddr().getHostAddress(), lease.subnet());
-      PeerValidator validator = new PeerValidator(cfg.network(), lease.subnet(), VxlanDataplane.TYPE, dp.peerCheck(),
-          dp.exclusiveClaim());
-      return new ReconcilingNetwork(ctx, lease, mtu, validator, dp);
+      return new ReconcilingNetwork(ctx, lease, mtu, validator(cfg, lease, dp), dp);
     } catch (NetlinkException e) {
       throw new BackendException("vxlan backend: cannot set up " + opts.deviceName() + ": " + e.getMessage(), e);
+    }
+  }
+
+  private static PeerValidator validator(NetworkConfig cfg, Lease lease, VxlanDataplane dp) {
+    return new PeerValidator(cfg.network(), lease.subnet(), VxlanDataplane.TYPE, dp.peerCheck(), dp.exclusiveClaim());
+  }
+
+  /**
+   * The device, peers' objects and rules as {@link #registerNetwork} would set them up, with the
+   * published VTEP MAC of {@code own}; reads the kernel only.
+   */
+  @Override
+  public Inspection inspect(NetworkConfig cfg, Lease own) throws BackendException {
+    VxlanOptions opts = VxlanOptions.parse(cfg.backend() == null ? null : cfg.backend().options());
+    if (!cfg.enableIpv4() || cfg.network() == null || own.subnet() == null) {
+      throw new BackendException("vxlan backend: only IPv4 networks can be checked");
+    }
+    var ext = ctx.extIface();
+    int mtu = opts.deviceMtu(ext.mtu());
+    VxlanAttrs attrs = new VxlanAttrs(opts.vni(), ext.index(), ext.ifaceAddr(), opts.port(), opts.learning(),
+        opts.gbp(), 0);
+    MacAddress mac;
+    try {
+      mac = VtepData.read(own.attrs().backendData()).mac();
+    } catch (IllegalArgumentException e) {
+      throw new BackendException("vxlan backend: our lease's backend data: " + e.getMessage(), e);
+    }
+    VxlanDevice device = new VxlanDevice(ctx.netlink(), new VxlanSpec(opts.deviceName(), attrs, mac, mtu));
+    try {
+      Optional<Link> link = ctx.netlink().link(opts.deviceName());
+      List<Addr> addrs = link.isPresent() ? ctx.netlink().addrs(link.get().index(), Families.AF_INET) : List.of();
+      IpNet address = new IpNet(own.subnet().network().address(), 32);
+      List<DeviceFact> facts = device.inspect(link, addrs, ext.index(), ext.name(), address, cfg.network());
+      VxlanDataplane dp = new VxlanDataplane(ctx.netlink(), device, -1, new Underlay(ctx.netlink(), ext),
+          cfg.network(), own.subnet(), opts.directRouting());
+      dp.observe(link.map(Link::index).orElse(-1));
+      return new Inspection(dp, validator(cfg, own, dp), mtu, facts);
+    } catch (NetlinkException e) {
+      throw new BackendException("vxlan backend: cannot read " + opts.deviceName() + ": " + e.getMessage(), e);
     }
   }
 

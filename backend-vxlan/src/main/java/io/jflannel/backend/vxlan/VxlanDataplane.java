@@ -83,6 +83,19 @@ final class VxlanDataplane implements Dataplane {
     return r.fixed();
   }
 
+  /**
+   * Loads the facts {@link #map} and {@link #owns} read without repairing anything (for
+   * {@code flanneld check}): the external interface and the device's current index, or -1 when
+   * there is no device.
+   */
+  void observe(int deviceIndex) throws NetlinkException {
+    underlay.refresh();
+    devIndex = deviceIndex;
+    if (directRouting) {
+      extNetworks = underlay.connectedIpv4();
+    }
+  }
+
   @Override
   public boolean peerFactsChanged() {
     boolean changed = factsChanged;

@@ -10,7 +10,10 @@ import io.jflannel.netlink.NetlinkException;
 import io.jflannel.netlink.VxlanAttrs;
 import io.jflannel.netlink.VxlanSpec;
 import io.jflannel.subnet.IpNet;
+import io.jflannel.backend.DeviceFact;
+import java.util.ArrayList;
 import java.util.EnumSet;
+import java.util.List;
 import java.util.Optional;
 import java.util.Set;
 import org.slf4j.Logger;
@@ -141,6 +144,65 @@ final class VxlanDevice {
       fixed.add(ObjectKind.DEVICE);
     }
     return new Result(link, fixed);
+  }
+
+  /**
+   * What {@link #ensure} would find on {@code link} (empty when there is no such device), as
+   * facts for {@code flanneld check}; reads only. Every property {@code ensure} compares or sets
+   * is one fact, and learning besides, which {@code ensure} leaves as it is (as upstream does).
+   */
+  List<DeviceFact> inspect(Optional<Link> link, List<Addr> addrs, int parentIndex, String parentName,
+      IpNet address, IpNet network) {
+    VxlanSpec want = specOn(parentIndex);
+    String name = want.name();
+    String show = "ip -d link show " + name;
+    List<DeviceFact> out = new ArrayList<>();
+    if (link.isEmpty()) {
+      out.add(new DeviceFact(name, "present", "absent", true, show));
+      return out;
+    }
+    Link l = link.get();
+    out.add(new DeviceFact(name + " type", "vxlan", String.valueOf(l.kind()), true, show));
+    if (l.vxlan().isEmpty()) {
+      return out;
+    }
+    VxlanAttrs have = l.vxlan().get();
+    VxlanAttrs a = want.attrs();
+    out.add(new DeviceFact(name + " VNI", Integer.toString(a.vni()), Integer.toString(have.vni()), true, show));
+    out.add(new DeviceFact(name + " port", Integer.toString(port(a)), Integer.toString(port(have)), true, show));
+    out.add(new DeviceFact(name + " dev", parentName + " (index " + parentIndex + ")",
+        have.parentIndex() == parentIndex ? parentName + " (index " + parentIndex + ")"
+            : "index " + have.parentIndex(), true, show));
+    out.add(new DeviceFact(name + " local", text(a.local()), text(have.local()), true, show));
+    out.add(new DeviceFact(name + " gbp", Boolean.toString(a.gbp()), Boolean.toString(have.gbp()), true, show));
+    out.add(new DeviceFact(name + " learning", learning(a.learning()), learning(have.learning()), false, show));
+    out.add(new DeviceFact(name + " MAC (published VtepMAC)", spec.mac().toString(),
+        String.valueOf(l.hardwareAddress()), true, show));
+    out.add(new DeviceFact(name + " MTU", Integer.toString(spec.mtu()), Integer.toString(l.mtu()), true, show));
+    out.add(new DeviceFact(name + " state", "up", l.up() ? "up" : "down", true, show));
+    String addrShow = "ip addr show dev " + name;
+    String wantAddr = address.address().getHostAddress() + "/" + address.prefixLength();
+    List<String> inNetwork = new ArrayList<>();
+    for (Addr x : addrs) {
+      if (network.contains(x.address())) {
+        inNetwork.add(x.address().getHostAddress() + "/" + x.prefixLength());
+      }
+    }
+    out.add(new DeviceFact(name + " address", wantAddr, inNetwork.isEmpty() ? "none" : String.join(" ", inNetwork),
+        true, addrShow));
+    return out;
+  }
+
+  private static int port(VxlanAttrs a) {
+    return a.port() == 0 ? KERNEL_DEFAULT_PORT : a.port();
+  }
+
+  private static String learning(boolean on) {
+    return on ? "learning" : "nolearning";
+  }
+
+  private static String text(java.net.InetAddress a) {
+    return a == null ? "none" : a.getHostAddress();
   }
 
   /** The link after {@link #ensure} and what was fixed. */

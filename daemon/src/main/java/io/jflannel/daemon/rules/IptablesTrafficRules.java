@@ -72,6 +72,16 @@ public final class IptablesTrafficRules implements TrafficRules {
   }
 
   @Override
+  public List<String> drift() {
+    List<String> out = new ArrayList<>();
+    byFamily(desired).forEach((family, chains) -> {
+      IptablesDump dump = IptablesDump.parse(runner.run(List.of(flavour.save(family)), ""));
+      drift(chains, dump).forEach(d -> out.add(flavour.iptables(family) + " " + d));
+    });
+    return out;
+  }
+
+  @Override
   public void removeStale(RulePlan previous) {
     List<IptablesChain> old = IptablesRuleSets.render(previous);
     byFamily(old).forEach((family, chains) -> {

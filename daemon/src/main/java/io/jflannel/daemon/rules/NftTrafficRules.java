@@ -63,6 +63,38 @@ public final class NftTrafficRules implements TrafficRules {
   }
 
   @Override
+  public List<String> drift() {
+    Set<String> present = presentTables();
+    List<String> out = new ArrayList<>();
+    for (NftTable t : desired) {
+      if (!present.contains(t.qualifiedName())) {
+        out.add("nft table " + t.qualifiedName() + " missing");
+      } else {
+        List<String> have = NftTable.significant(runner.run(List.of("nft", "list", "table", t.family().nftFamily(),
+            t.family().nftTable()), ""));
+        if (!have.equals(t.significantLines())) {
+          out.add("nft table " + t.qualifiedName() + " differs from the plan" + difference(t.significantLines(), have));
+        }
+      }
+    }
+    return out;
+  }
+
+  /** The lines the plan has and the table lacks, and the reverse; only the order when neither. */
+  static String difference(List<String> want, List<String> have) {
+    List<String> missing = want.stream().filter(l -> !have.contains(l)).map(l -> "'" + l + "'").toList();
+    List<String> extra = have.stream().filter(l -> !want.contains(l)).map(l -> "'" + l + "'").toList();
+    List<String> parts = new ArrayList<>();
+    if (!missing.isEmpty()) {
+      parts.add("missing " + String.join(", ", missing));
+    }
+    if (!extra.isEmpty()) {
+      parts.add("not in the plan " + String.join(", ", extra));
+    }
+    return parts.isEmpty() ? " (the same lines in another order)" : ": " + String.join("; ", parts);
+  }
+
+  @Override
   public void removeStale(RulePlan previous) {
     Set<String> wanted = desired.stream().map(NftTable::qualifiedName).collect(Collectors.toSet());
     Set<String> present = presentTables();

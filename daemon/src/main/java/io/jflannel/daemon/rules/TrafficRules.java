@@ -1,5 +1,7 @@
 package io.jflannel.daemon.rules;
 
+import java.util.List;
+
 /**
  * Flannel's masquerade and forward rules in the kernel, kept equal to one {@link RulePlan}.
  * Implementations: {@link IptablesTrafficRules} (iptables-restore) and {@link NftTrafficRules}
@@ -23,6 +25,13 @@ public interface TrafficRules {
    * subnet.env) that the current plan does not want. Call before {@link #apply()}.
    */
   void removeStale(RulePlan previous);
+
+  /**
+   * Compares the kernel with the plan and changes nothing ({@code flanneld check}): what
+   * {@link #ensure()} would rebuild, one line per difference; empty when in sync. Reads the
+   * full listing rather than one table, since asking iptables-legacy for a table creates it.
+   */
+  List<String> drift();
 
   /** {@code iptables} or {@code nftables}: names the mechanism in logs and metric tags. */
   String kind();

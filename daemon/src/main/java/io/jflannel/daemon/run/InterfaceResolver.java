@@ -17,14 +17,14 @@ import java.util.Optional;
  * flags or the default route per enabled family, and {@code --public-ip} / {@code --public-ipv6}
  * or, when absent, the public address the store keeps for this node.
  */
-final class InterfaceResolver {
+public final class InterfaceResolver {
   private final FlanneldOptions.Iface flags;
 
-  InterfaceResolver(FlanneldOptions.Iface flags) {
+  public InterfaceResolver(FlanneldOptions.Iface flags) {
     this.flags = flags;
   }
 
-  ExternalInterface resolve(Netlink netlink, SubnetManager subnets, NetworkConfig config) throws FatalException {
+  public ExternalInterface resolve(Netlink netlink, SubnetManager subnets, NetworkConfig config) throws FatalException {
     Optional<InetAddress> publicIp = flags.publicIp();
     Optional<InetAddress> publicIpv6 = flags.publicIpv6();
     try {

@@ -29,17 +29,17 @@ import java.util.Map;
  * Opens the store the flags select (the Kubernetes API or etcd) and reads the network config
  * from it (kube mode: from {@code --net-config-path}).
  */
-final class StoreFactory {
+public final class StoreFactory {
   private final FlanneldOptions options;
   private final Map<String, String> env;
 
-  StoreFactory(FlanneldOptions options, Map<String, String> env) {
+  public StoreFactory(FlanneldOptions options, Map<String, String> env) {
     this.options = options;
     this.env = env;
   }
 
   /** The store's subnet manager and the network config read from it. */
-  record Store(SubnetManager subnets, NetworkConfig config) {
+  public record Store(SubnetManager subnets, NetworkConfig config) {
   }
 
   /**
@@ -129,7 +129,7 @@ final class StoreFactory {
   Store open(SubnetEnv previous, Deque<AutoCloseable> owned, ConfigWait configWait) throws FatalException {
     SubnetManager m = subnetManager(previous, owned);
     owned.push(m);
-    if (m instanceof EtcdSubnetManager) {
+    if (configWait != null && m instanceof EtcdSubnetManager) {
       // Upstream waits for etcd and for a valid config key, however long it takes (decision 1010).
       return new Store(m, configWait.await(m::networkConfig)
           .orElseThrow(() -> new CancellationException("stopped while waiting for the network config")));
@@ -139,6 +139,14 @@ final class StoreFactory {
     } catch (SubnetException e) {
       throw new FatalException(e.getMessage(), e);
     }
+  }
+
+  /**
+   * Opens the store once, without waiting for etcd or its config key (what a one-shot command
+   * such as {@code flanneld check} wants): a missing config is a {@link FatalException}.
+   */
+  public Store open(SubnetEnv previous, Deque<AutoCloseable> owned) throws FatalException {
+    return open(previous, owned, null);
   }
 
   private SubnetManager subnetManager(SubnetEnv previous, Deque<AutoCloseable> owned) throws FatalException {

@@ -7,14 +7,19 @@ import io.fabric8.kubernetes.client.server.mock.KubernetesMockServer;
 import io.fabric8.kubernetes.client.utils.Serialization;
 import io.fabric8.mockwebserver.Context;
 import io.fabric8.mockwebserver.MockWebServer;
+import io.fabric8.mockwebserver.http.RecordedRequest;
 import java.io.BufferedReader;
 import java.io.InputStreamReader;
 import java.io.PrintStream;
 import java.net.InetAddress;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -29,6 +34,8 @@ import org.slf4j.LoggerFactory;
  * DELETE-NODE &lt;name&gt;                        → OK | ERR ...
  * GET-NODE &lt;name&gt;                           → OK &lt;node JSON on one line&gt; | ERR ...
  * LIST-NODES                                → OK name,name,...
+ * ANNOTATE-NODE &lt;name&gt; &lt;key&gt;=&lt;value&gt;...  → OK | ERR ...   (value without spaces)
+ * REQUESTS                                  → OK METHOD path;METHOD path;... (received since the last REQUESTS)
  * QUIT                                      → OK, then exits
  * </pre>
  *
@@ -108,6 +115,33 @@ public final class KubeApiMock {
             .map(n -> n.getMetadata().getName()).sorted().toList();
         return "OK " + String.join(",", names);
       }
+      case "ANNOTATE-NODE" -> {
+        if (w.length < 3) {
+          throw new IllegalArgumentException("usage: ANNOTATE-NODE <name> <key>=<value>...");
+        }
+        Map<String, String> changes = new LinkedHashMap<>();
+        for (int i = 2; i < w.length; i++) {
+          int eq = w[i].indexOf('=');
+          if (eq <= 0) {
+            throw new IllegalArgumentException("not key=value: " + w[i]);
+          }
+          changes.put(w[i].substring(0, eq), w[i].substring(eq + 1));
+        }
+        if (client.nodes().withName(w[1]).get() == null) {
+          return "ERR node " + w[1] + " not found";
+        }
+        client.nodes().withName(w[1]).edit(n -> {
+          Map<String, String> a = n.getMetadata().getAnnotations() == null ? new HashMap<>()
+              : new HashMap<>(n.getMetadata().getAnnotations());
+          a.putAll(changes);
+          n.getMetadata().setAnnotations(a);
+          return n;
+        });
+        return "OK";
+      }
+      case "REQUESTS" -> {
+        return "OK " + String.join(";", takeRequests());
+      }
       case "QUIT" -> {
         return "OK";
       }
@@ -115,6 +149,24 @@ public final class KubeApiMock {
         return "ERR unknown command " + w[0];
       }
     }
+  }
+
+  /**
+   * Every request the server received since the last call, as {@code METHOD path}: what a test
+   * asserts a read-only client (flanneld check) sent. The control commands' own requests are
+   * among them, so a test takes them right before and after what it watches.
+   */
+  private List<String> takeRequests() {
+    List<String> out = new ArrayList<>();
+    try {
+      for (RecordedRequest r = server.takeRequest(0, TimeUnit.MILLISECONDS); r != null;
+          r = server.takeRequest(0, TimeUnit.MILLISECONDS)) {
+        out.add(r.getMethod() + " " + r.getPath());
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    return out;
   }
 
   /** A Node as the kubelet and the controller manager would have registered it. */

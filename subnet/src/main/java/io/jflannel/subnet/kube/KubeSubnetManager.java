@@ -192,6 +192,44 @@ public final class KubeSubnetManager implements SubnetManager {
     return lease;
   }
 
+  /**
+   * This node's lease as its Node publishes it now, for {@code flanneld check}.
+   *
+   * @param published  the lease as a peer reads it: the podCIDRs and the {@code public-ip},
+   *                   {@code backend-type} and {@code backend-data} annotations
+   * @param advertised the public IPv4 address {@link #acquireLease} publishes when this node
+   *                   resolves {@code publicIp}: the {@code public-ip-overwrite} annotation if
+   *                   set, else that address
+   */
+  public record OwnLease(Lease published, InetAddress advertised) {
+  }
+
+  /**
+   * Reads this node's Node once and returns the lease it publishes, read as peers read it, and
+   * the address {@link #acquireLease} would advertise for {@code publicIp}. Writes nothing (no
+   * annotation, no condition) and starts nothing.
+   *
+   * @throws SubnetException when the Node cannot be read, has no or a wrong pod cidr (as
+   *     {@link #acquireLease} words it), is not a flannel node yet (no
+   *     {@code kube-subnet-manager=true} annotation), or publishes a malformed field (naming it)
+   */
+  public OwnLease readOwnLease(InetAddress publicIp) throws SubnetException {
+    NodeView view = NodeView.of(getOwnNode(), keys);
+    OwnNode own = new OwnNode(view, keys);
+    own.subnets(config);
+    InetAddress advertised = own.address(keys.publicIpOverwrite(), false).orElse(publicIp); // as advertised()
+    PeerReader.Reading r = new PeerReader(keys, config.enableIpv4(), config.enableIpv6()).read(view);
+    if (r instanceof PeerReader.Peer p) {
+      return new OwnLease(p.lease(), advertised);
+    }
+    if (r instanceof PeerReader.NotPeer n) {
+      throw new SubnetException("node \"" + nodeName + "\" publishes no lease: " + n.why());
+    }
+    PeerReader.Malformed m = (PeerReader.Malformed) r;
+    throw new SubnetException("node \"" + nodeName + "\" publishes a malformed lease: " + m.field() + " "
+        + m.problem());
+  }
+
   /** Kube leases do not expire: returns {@code lease} unchanged. */
   @Override
   public Lease renewLease(Lease lease) {
