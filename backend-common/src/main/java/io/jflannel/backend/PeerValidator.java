@@ -58,8 +58,9 @@ public final class PeerValidator {
 
   /** The rules that concern one lease alone; null when it passes them. */
   Rejection checkAlone(Lease peer) {
-    String type = peer.attrs().backendType();
-    if (!backendType.equals(type)) { // exact, as upstream compares it
+    // Exact, as upstream compares it; an absent type is Go's empty string (an alloc lease).
+    String type = Objects.requireNonNullElse(peer.attrs().backendType(), "");
+    if (!backendType.equals(type)) {
       return new Rejection(RejectReason.BACKEND_TYPE_MISMATCH,
           "backend type \"" + type + "\" differs from ours (\"" + backendType + "\")");
     }

@@ -72,9 +72,13 @@ final class PeerReader {
     if (ipv6 && v6 == null) {
       return new Malformed("spec.podCIDRs", "no IPv6 pod cidr in " + node.podCidrs());
     }
+    // Present but empty is upstream's alloc backend, which publishes no type (decision 1040).
     String type = node.annotation(keys.backendType());
-    if (type == null || type.isBlank()) {
+    if (type == null) {
       return new Malformed(keys.backendType(), "missing");
+    }
+    if (!type.isEmpty() && type.isBlank()) {
+      return new Malformed(keys.backendType(), "blank");
     }
     InetAddress publicIp = null;
     JsonNode data = null;

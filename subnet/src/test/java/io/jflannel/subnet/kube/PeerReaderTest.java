@@ -68,6 +68,18 @@ class PeerReaderTest {
     assertTrue(l.attrs().backendData().isNull());
   }
 
+  /** Upstream's alloc backend writes an empty backend-type and backend-data null (decision 1040). */
+  @Test
+  void allocPeerWithAnEmptyBackendTypeIsAcceptedAndABlankOneIsNot() {
+    Map<String, String> a = with("backend-data", "null");
+    a.put(P + "backend-type", "");
+    Lease l = ((PeerReader.Peer) v4.read(view(a, "10.244.7.0/24"))).lease();
+    assertEquals("", l.attrs().backendType());
+    a.put(P + "backend-type", " ");
+    PeerReader.Malformed m = assertInstanceOf(PeerReader.Malformed.class, v4.read(view(a, "10.244.7.0/24")));
+    assertEquals("flannel.alpha.coreos.com/backend-type", m.field());
+  }
+
   @Test
   void nodesWithoutFlannelOrPodCidrAreNotPeers() {
     assertInstanceOf(PeerReader.NotPeer.class, v4.read(view(Map.of(), "10.244.7.0/24")));
