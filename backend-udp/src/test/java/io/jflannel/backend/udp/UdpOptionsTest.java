@@ -42,4 +42,11 @@ class UdpOptionsTest {
     BackendException e = assertThrows(BackendException.class, () -> UdpOptions.deviceMtu(95));
     assertEquals("udp: underlay MTU 95 leaves 67 bytes for pods, below the IPv4 minimum of 68", e.getMessage());
   }
+
+  /** The labels of flannel_udp_dropped_packets_total, which the daemon starts at zero by these names. */
+  @Test
+  void dropReasonsAreTheMetricsLabels() {
+    assertEquals(java.util.List.of("no_route", "ttl", "malformed", "send_error", "write_error"),
+        java.util.Arrays.stream(PacketForwarder.Drop.values()).map(PacketForwarder.Drop::label).toList());
+  }
 }

@@ -52,4 +52,10 @@ public interface Metrics {
 
   /** A peer lease was refused for {@code reason} ({@code flannel_rejected_peers_total}). */
   default void rejectedPeer(String reason) {}
+
+  /**
+   * The udp backend's running count of packets dropped for {@code reason}, read at each scrape
+   * ({@code flannel_udp_dropped_packets_total{reason}}).
+   */
+  default void packetDrops(String reason, java.util.function.LongSupplier count) {}
 }

@@ -79,4 +79,9 @@ final class BackendMetrics implements BackendListener {
   public void peerRejected(String peer, RejectReason reason) {
     metrics.rejectedPeer(reason.label());
   }
+
+  @Override
+  public void packetDrops(String reason, java.util.function.LongSupplier count) {
+    metrics.packetDrops(reason, count);
+  }
 }
