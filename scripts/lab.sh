@@ -6,6 +6,7 @@
 #
 #   scripts/lab.sh                           # 3 nodes, vxlan, etcd; tears down at the end
 #   scripts/lab.sh --nodes 4 --backend host-gw --store kube --keep
+#   scripts/lab.sh --backend udp             # flannel0 (TUN) and UDP port 8285
 #   scripts/lab.sh --image                   # every flanneld from the container image, as the
 #                                            # DaemonSet runs it (built by scripts/image.sh when
 #                                            # missing or built from other code)

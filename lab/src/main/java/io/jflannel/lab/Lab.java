@@ -26,7 +26,7 @@ public final class Lab implements Callable<Integer> {
   int nodes;
 
   @Option(names = "--backend", defaultValue = "vxlan", converter = BackendConverter.class,
-      description = "vxlan or host-gw (default ${DEFAULT-VALUE})")
+      description = "vxlan, host-gw or udp (default ${DEFAULT-VALUE})")
   LabBackend backend;
 
   @Option(names = "--store", defaultValue = "etcd", converter = StoreConverter.class,

@@ -6,7 +6,9 @@ import java.util.stream.Collectors;
 /** The flannel backends the lab can run. */
 public enum LabBackend {
   VXLAN("vxlan"),
-  HOST_GW("host-gw");
+  HOST_GW("host-gw"),
+  /** A TUN device and flanneld's own packet loop: no per-peer kernel state to look at. */
+  UDP("udp");
 
   private final String type;
 
@@ -19,7 +21,7 @@ public enum LabBackend {
     return type;
   }
 
-  /** Parses {@code vxlan} or {@code host-gw}. */
+  /** Parses {@code vxlan}, {@code host-gw} or {@code udp}. */
   public static LabBackend parse(String text) {
     for (LabBackend b : values()) {
       if (b.type.equalsIgnoreCase(text)) {
