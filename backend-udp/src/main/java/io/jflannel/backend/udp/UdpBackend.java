@@ -29,6 +29,8 @@ import org.slf4j.LoggerFactory;
  */
 public final class UdpBackend implements Backend {
   private static final Logger LOG = LoggerFactory.getLogger(UdpBackend.class);
+  /** Bytes asked for as the UDP socket's send and receive buffers. */
+  static final int SOCKET_BUFFER = 4 << 20;
   private final BackendContext ctx;
 
   public UdpBackend(BackendContext ctx) {
@@ -94,6 +96,9 @@ public final class UdpBackend implements Backend {
     DatagramChannel ch = null;
     try {
       ch = DatagramChannel.open(StandardProtocolFamily.INET);
+      // Room for a burst while the receiving thread catches up (the kernel caps it at rmem_max).
+      ch.setOption(java.net.StandardSocketOptions.SO_RCVBUF, SOCKET_BUFFER);
+      ch.setOption(java.net.StandardSocketOptions.SO_SNDBUF, SOCKET_BUFFER);
       ch.bind(bind);
       return ch;
     } catch (IOException e) {
