@@ -39,8 +39,13 @@ final class PacketForwarder implements AutoCloseable {
     NO_ROUTE,
     /** The TTL ran out. */
     TTL,
-    /** Not an IPv4 packet (too short, another version, bad header length). */
+    /** Not an IPv4 packet: too short, or a bad header length (or, from UDP, another version). */
     MALFORMED,
+    /**
+     * An IPv6 packet read from the TUN device: the kernel sends some on its own (router
+     * solicitations); the udp backend carries IPv4 only, as upstream's.
+     */
+    NOT_IPV4,
     /** The UDP send failed. */
     SEND_ERROR,
     /** The write to the TUN device failed. */
@@ -140,7 +145,7 @@ final class PacketForwarder implements AutoCloseable {
       goneLogged = false;
       int len = (int) n;
       if (!Ipv4Packets.isIpv4(buf, len)) {
-        drops.get(Drop.MALFORMED).incrementAndGet();
+        drops.get(len > 0 && (buf.get(0) & 0xf0) == 0x60 ? Drop.NOT_IPV4 : Drop.MALFORMED).incrementAndGet();
         continue;
       }
       InetSocketAddress to = table.lookup(Ipv4Packets.destination(buf));

@@ -150,6 +150,21 @@ class UdpKernelTest {
     assertEquals(0, forwarder(1).drops(PacketForwarder.Drop.SEND_ERROR).getAsLong());
   }
 
+  /** A datagram to the port that holds no IPv4 packet is dropped and counted; the pods keep talking. */
+  @Test
+  void aGarbageDatagramIsDroppedAndCounted() throws Exception {
+    c = BackendCluster.start(2, true, UDP);
+    c.reconcileAll();
+    assertEquals(0, forwarder(2).drops(PacketForwarder.Drop.MALFORMED).getAsLong());
+    Sh.exec(c.lab.node(1).ns(), "bash", "-c", "echo not-a-packet > /dev/udp/192.0.2.2/8285");
+    Sh.exec(c.lab.node(1).ns(), "bash", "-c", "printf 'E\\x00\\x00\\x14' > /dev/udp/192.0.2.2/8285"); // a header cut short
+    for (int i = 0; i < 100 && forwarder(2).drops(PacketForwarder.Drop.MALFORMED).getAsLong() < 2; i++) {
+      Thread.sleep(20); // the datagrams are in flight on the veth; nothing here is timed
+    }
+    assertEquals(2, forwarder(2).drops(PacketForwarder.Drop.MALFORMED).getAsLong());
+    assertPing(1, 2);
+  }
+
   @Test
   void peersAddedAndRemovedChangeTheForwardingTable() throws Exception {
     c = BackendCluster.start(3, true, UDP);

@@ -46,7 +46,7 @@ class UdpOptionsTest {
   /** The labels of flannel_udp_dropped_packets_total, which the daemon starts at zero by these names. */
   @Test
   void dropReasonsAreTheMetricsLabels() {
-    assertEquals(java.util.List.of("no_route", "ttl", "malformed", "send_error", "write_error"),
+    assertEquals(java.util.List.of("no_route", "ttl", "malformed", "not_ipv4", "send_error", "write_error"),
         java.util.Arrays.stream(PacketForwarder.Drop.values()).map(PacketForwarder.Drop::label).toList());
   }
 }

@@ -50,7 +50,8 @@ public final class FlannelMetrics implements Metrics {
       "EINVAL", "EBUSY", "ENETDOWN", "ENETUNREACH", "EHOSTUNREACH", "ENOBUFS", "EOPNOTSUPP");
   /** The backend whose packet loop {@code flannel_udp_dropped_packets_total} counts, and its reasons. */
   static final String UDP = "udp";
-  static final List<String> UDP_DROP_REASONS = List.of("no_route", "ttl", "malformed", "send_error", "write_error");
+  static final List<String> UDP_DROP_REASONS = List.of("no_route", "ttl", "malformed", "not_ipv4", "send_error",
+      "write_error");
 
   private final PrometheusRegistry registry = new PrometheusRegistry();
   private final PrometheusTextFormatWriter writer = PrometheusTextFormatWriter.create();

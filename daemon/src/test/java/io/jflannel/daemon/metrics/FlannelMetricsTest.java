@@ -142,7 +142,7 @@ class FlannelMetricsTest {
     assertFalse(m.scrape().contains("flannel_udp_dropped_packets_total{"), "only a udp network has them");
     m.backend("udp", List.of("ipv4"));
     String text = m.scrape();
-    for (String reason : List.of("no_route", "ttl", "malformed", "send_error", "write_error")) {
+    for (String reason : List.of("no_route", "ttl", "malformed", "not_ipv4", "send_error", "write_error")) {
       assertTrue(text.contains("flannel_udp_dropped_packets_total{reason=\"" + reason + "\"} 0"), reason + "\n" + text);
     }
     java.util.concurrent.atomic.AtomicLong noRoute = new java.util.concurrent.atomic.AtomicLong();
