@@ -8,6 +8,7 @@
 #   scripts/lab.sh --nodes 4 --backend host-gw --store kube --keep
 #   scripts/lab.sh --backend extension       # upstream's host-gw-like example commands
 #   scripts/lab.sh --backend alloc           # leases and subnet.env only (no pod traffic between nodes)
+#   scripts/lab.sh --backend udp             # flannel0 (TUN) and UDP port 8285
 #   scripts/lab.sh --image                   # every flanneld from the container image, as the
 #                                            # DaemonSet runs it (built by scripts/image.sh when
 #                                            # missing or built from other code)

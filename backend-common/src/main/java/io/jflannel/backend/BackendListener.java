@@ -73,4 +73,12 @@ public interface BackendListener {
    */
   default void commandFailed(String command, String reason) {
   }
+
+  /**
+   * The udp backend's running count of packets it dropped for {@code reason} ({@code no_route},
+   * {@code ttl}, {@code malformed}, {@code not_ipv4}, {@code send_error}, {@code write_error}), read at each scrape;
+   * registered once per reason when the network is set up. The packet loop only bumps the count.
+   */
+  default void packetDrops(String reason, java.util.function.LongSupplier count) {
+  }
 }

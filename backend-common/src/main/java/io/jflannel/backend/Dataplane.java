@@ -7,6 +7,7 @@ import io.jflannel.netlink.NetlinkEvent;
 import io.jflannel.netlink.NetlinkException;
 import io.jflannel.netlink.Route;
 import io.jflannel.subnet.Lease;
+import java.util.Map;
 import java.util.Set;
 import java.util.function.Function;
 
@@ -60,6 +61,16 @@ public interface Dataplane {
 
   /** The objects an accepted peer needs, given the facts of the last {@link #prepare}. Pure. */
   PeerObjects map(Lease peer);
+
+  /**
+   * The accepted peers changed (added, changed, removed, or all of them judged again): for a
+   * backend that carries packets itself instead of through kernel objects (udp), which keeps its
+   * own forwarding table from this. Called within the pass, after {@link #map} has seen every
+   * changed peer; {@code accepted} is the network's live map, to be read now and not kept.
+   * Default: nothing.
+   */
+  default void acceptedPeersChanged(Map<String, Lease> accepted) {
+  }
 
   /** The owned objects currently in the kernel. */
   OwnedObjects dumpOwned() throws NetlinkException;

@@ -390,6 +390,9 @@ public final class ReconcilingNetwork implements Network {
       programmedClean = false; // until this pass ends cleanly
       Map<String, PeerObjects> before = new HashMap<>(); // what the last pass programmed for the remapped
       List<String> touched = remap(remapAll, before);
+      if (!touched.isEmpty()) {
+        dataplane.acceptedPeersChanged(book.accepted());
+      }
       if (!incremental) {
         DesiredIndex fresh = new DesiredIndex();
         want.values().forEach(fresh::add);

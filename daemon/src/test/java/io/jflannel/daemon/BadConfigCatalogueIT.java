@@ -284,7 +284,9 @@ class BadConfigCatalogueIT {
         Arguments.of("B-MTU-TOO-BIG", "{" + NET + "," + vx + ",\"MTU\":70000}}", new String[] {"MTU", "70000"}),
         Arguments.of("B-GBP-STRING", "{" + NET + "," + vx + ",\"GBP\":\"yes\"}}", new String[] {"GBP", "true or false"}),
         Arguments.of("B-DIRECTROUTING-NUMBER", "{" + NET + "," + vx + ",\"DirectRouting\":1}}", new String[] {"DirectRouting", "true or false"}),
-        Arguments.of("B-UNKNOWN-TYPE", "{" + NET + ",\"Backend\":{\"Type\":\"udp\"}}", new String[] {"udp", "vxlan", "host-gw"}));
+        Arguments.of("B-UDP-PORT-ZERO", "{" + NET + ",\"Backend\":{\"Type\":\"udp\",\"Port\":0}}", new String[] {"udp backend option \"Port\"", "1..65535", "got 0"}),
+        Arguments.of("B-UDP-PORT-STRING", "{" + NET + ",\"Backend\":{\"Type\":\"udp\",\"Port\":\"8285\"}}", new String[] {"\"Port\"", "1..65535", "\"8285\""}),
+        Arguments.of("B-UNKNOWN-TYPE", "{" + NET + ",\"Backend\":{\"Type\":\"ipip\"}}", new String[] {"ipip", "vxlan", "host-gw", "udp"}));
   }
 
   @ParameterizedTest(name = "{0}")

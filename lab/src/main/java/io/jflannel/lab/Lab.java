@@ -26,7 +26,7 @@ public final class Lab implements Callable<Integer> {
   int nodes;
 
   @Option(names = "--backend", defaultValue = "vxlan", converter = BackendConverter.class,
-      description = "vxlan, host-gw, extension (upstream's host-gw-like example commands) or alloc (leases and"
+      description = "vxlan, host-gw, udp, extension (upstream's host-gw-like example commands) or alloc (leases and"
           + " subnet.env only, no pod traffic between nodes) (default ${DEFAULT-VALUE})")
   LabBackend backend;
 

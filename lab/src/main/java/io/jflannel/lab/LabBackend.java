@@ -10,7 +10,9 @@ public enum LabBackend {
   /** Leases and subnet.env only: nothing carries pod traffic between nodes. */
   ALLOC("alloc"),
   /** Upstream's host-gw-like example commands: a route per peer via its address. */
-  EXTENSION("extension");
+  EXTENSION("extension"),
+  /** A TUN device and flanneld's own packet loop: no per-peer kernel state to look at. */
+  UDP("udp");
 
   /** The extension commands the lab runs (inside each node's namespace, as flanneld runs there). */
   static final String EXTENSION_COMMANDS = "\"SubnetAddCommand\":\"ip route replace $SUBNET via $PUBLIC_IP\","
@@ -45,7 +47,7 @@ public enum LabBackend {
     return this == HOST_GW || this == EXTENSION;
   }
 
-  /** Parses {@code vxlan}, {@code host-gw}, {@code alloc} or {@code extension}. */
+  /** Parses {@code vxlan}, {@code host-gw}, {@code alloc}, {@code extension} or {@code udp}. */
   public static LabBackend parse(String text) {
     for (LabBackend b : values()) {
       if (b.type.equalsIgnoreCase(text)) {

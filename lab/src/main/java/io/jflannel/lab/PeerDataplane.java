@@ -15,7 +15,9 @@ import java.util.TreeSet;
  * The per-peer kernel state a flannel node holds, read with {@code ip}/{@code bridge} so the
  * check is independent of the daemon's own netlink code: for vxlan the routes, permanent
  * neighbours and FDB entries on {@code flannel.1}; for host-gw the routes inside the cluster
- * network via {@code eth0}. {@link #expected} computes what they must be from the peers.
+ * network via {@code eth0}; for udp nothing per peer (flanneld forwards in its own process),
+ * so what it must hold is no route inside the network through flannel0 or eth0 except the one
+ * for the whole network. {@link #expected} computes what they must be from the peers.
  *
  * @param routes "dst via gateway"
  * @param neighbours "ip lladdr" (vxlan only)
@@ -24,6 +26,8 @@ import java.util.TreeSet;
 public record PeerDataplane(Set<String> routes, Set<String> neighbours, Set<String> fdb) {
   /** The VXLAN device for the default VNI. */
   public static final String VXLAN_DEVICE = "flannel.1";
+  /** The udp backend's TUN device. */
+  public static final String UDP_DEVICE = "flannel0";
   private static final ObjectMapper JSON = new ObjectMapper();
 
   /**
@@ -40,8 +44,9 @@ public record PeerDataplane(Set<String> routes, Set<String> neighbours, Set<Stri
     Set<String> routes = new TreeSet<>();
     Set<String> neighbours = new TreeSet<>();
     Set<String> fdb = new TreeSet<>();
-    if (backend == LabBackend.ALLOC) {
-      return new PeerDataplane(routes, neighbours, fdb); // alloc programs nothing for peers
+    if (backend == LabBackend.ALLOC || backend == LabBackend.UDP) {
+      // alloc programs nothing for peers; udp keeps them in flanneld's own table
+      return new PeerDataplane(routes, neighbours, fdb);
     }
     for (Peer p : peers) {
       if (backend.routesViaPeers()) {
@@ -74,6 +79,22 @@ public record PeerDataplane(Set<String> routes, Set<String> neighbours, Set<Stri
         IPAddress d = new IPAddressString(dst).getAddress();
         if (d != null && net.contains(d) && r.has("gateway")) {
           routes.add(withPrefix(dst) + " via " + r.path("gateway").asText());
+        }
+      }
+      return new PeerDataplane(routes, neighbours, fdb);
+    }
+    if (backend == LabBackend.UDP) {
+      IPAddress net = new IPAddressString(network).getAddress();
+      for (String dev : List.of(UDP_DEVICE, Underlay.NODE_IFACE)) {
+        if (!Exec.run("ip", "-n", netns, "link", "show", dev).ok()) {
+          continue;
+        }
+        for (JsonNode r : json(Exec.check("ip", "-n", netns, "-j", "route", "show", "dev", dev).stdout())) {
+          String dst = withPrefix(r.path("dst").asText());
+          IPAddress d = new IPAddressString(dst).getAddress();
+          if (d != null && net.contains(d) && !d.equals(net) && (dev.equals(UDP_DEVICE) || r.has("gateway"))) {
+            routes.add(dst + " via " + r.path("gateway").asText("-") + " dev " + dev);
+          }
         }
       }
       return new PeerDataplane(routes, neighbours, fdb);

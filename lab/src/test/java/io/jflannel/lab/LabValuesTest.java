@@ -30,8 +30,8 @@ class LabValuesTest {
     assertThrows(IllegalArgumentException.class, () -> spec("jfl-lab", 0));
     assertThrows(IllegalArgumentException.class, () -> spec("Bad Name", 3));
     IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-        () -> LabBackend.parse("udp"));
-    assertTrue(e.getMessage().contains("udp") && e.getMessage().contains("host-gw"));
+        () -> LabBackend.parse("ipip"));
+    assertTrue(e.getMessage().contains("ipip") && e.getMessage().contains("host-gw"));
     assertEquals(LabBackend.HOST_GW, LabBackend.parse("host-gw"));
     assertEquals(LabStoreKind.KUBE, LabStoreKind.parse("kube"));
     assertThrows(IllegalArgumentException.class, () -> LabStoreKind.parse("consul"));
@@ -165,5 +165,15 @@ class LabValuesTest {
         .routes());
     PeerDataplane alloc = PeerDataplane.expected(LabBackend.ALLOC, peers);
     assertTrue(alloc.routes().isEmpty() && alloc.neighbours().isEmpty() && alloc.fdb().isEmpty());
+  }
+
+  @Test
+  void udpIsSelectableAndHoldsNothingPerPeer() {
+    assertEquals(LabBackend.UDP, LabBackend.parse("UDP"));
+    LabSpec udp = LabSpec.of("jfl-lab", 2, LabBackend.UDP, LabStoreKind.ETCD, Path.of("/x/flanneld"), "");
+    assertEquals("{\"Network\":\"10.244.0.0/16\",\"Backend\":{\"Type\":\"udp\"}}", udp.netConfJson());
+    List<PeerDataplane.Peer> peers = List.of(new PeerDataplane.Peer("10.244.2.0/24", "192.0.2.2", Optional.empty()));
+    PeerDataplane want = PeerDataplane.expected(LabBackend.UDP, peers);
+    assertTrue(want.routes().isEmpty() && want.neighbours().isEmpty() && want.fdb().isEmpty());
   }
 }

@@ -23,7 +23,7 @@ import java.net.InetAddress;
  * JSON null). See docs/decisions/0301.
  *
  * <p>Reading accepts any key case, ignores unknown keys and treats missing keys as absent (as
- * Go's encoding/json does), but a wrong JSON type or an address that {@link IpLiteral} does
+ * Go's encoding/json does; a missing {@code BackendType} is the empty string), but a wrong JSON type or an address that {@link IpLiteral} does
  * not read (whitespace, leading zeros, an IPv4-mapped IPv6 address, ...) is an error naming
  * the key (docs/decisions/0900).
  */
@@ -87,7 +87,9 @@ public final class LeaseAttrsJson {
       v4 = null; // Go's zero IP4: the node has no IPv4 address
     }
     InetAddress v6 = address(obj, "PublicIPv6", Inet6Address.class);
-    String type = null;
+    // Absent is Go's empty string, which the writer omits (udp and alloc leases carry no type):
+    // reading back what we wrote must give what we published.
+    String type = "";
     JsonNode t = obj.get("BackendType").orElse(null);
     if (t != null) {
       if (!t.isTextual()) {

@@ -74,7 +74,7 @@ class LeaseAttrsJsonTest {
     assertNull(a.backendData());
     LeaseAttrs empty = LeaseAttrsJson.read("{}");
     assertNull(empty.publicIp());
-    assertNull(empty.backendType());
+    assertEquals("", empty.backendType());
     assertEquals(NullNode.getInstance(), LeaseAttrsJson.read("{\"BackendData\":null}").backendData());
     assertNull(LeaseAttrsJson.read("{\"PublicIP\":\"0.0.0.0\"}").publicIp());
   }
@@ -109,5 +109,14 @@ class LeaseAttrsJsonTest {
     for (String p : parts) {
       assertTrue(msg.contains(p), () -> "expected \"" + p + "\" in: " + msg);
     }
+  }
+
+  /** A lease without a type (upstream's udp and alloc) reads back equal to what was published. */
+  @Test
+  void aLeaseWithoutATypeRoundTrips() throws Exception {
+    LeaseAttrs published = new LeaseAttrs(InetAddress.getByName("192.0.2.1"), null, "", null, null);
+    String value = LeaseAttrsJson.write(published);
+    assertEquals("{\"PublicIP\":\"192.0.2.1\",\"PublicIPv6\":null}", value);
+    assertEquals(published, LeaseAttrsJson.read(value));
   }
 }

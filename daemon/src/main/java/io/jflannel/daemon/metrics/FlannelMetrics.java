@@ -53,6 +53,10 @@ public final class FlannelMetrics implements Metrics {
   static final String EXTENSION = "extension";
   static final List<String> NETLINK_ERRNOS = List.of("EPERM", "ENOENT", "ESRCH", "EEXIST", "ENODEV",
       "EINVAL", "EBUSY", "ENETDOWN", "ENETUNREACH", "EHOSTUNREACH", "ENOBUFS", "EOPNOTSUPP");
+  /** The backend whose packet loop {@code flannel_udp_dropped_packets_total} counts, and its reasons. */
+  static final String UDP = "udp";
+  static final List<String> UDP_DROP_REASONS = List.of("no_route", "ttl", "malformed", "not_ipv4", "send_error",
+      "write_error");
 
   private final PrometheusRegistry registry = new PrometheusRegistry();
   private final PrometheusTextFormatWriter writer = PrometheusTextFormatWriter.create();
@@ -72,6 +76,10 @@ public final class FlannelMetrics implements Metrics {
   private volatile LongSupplier listFailureSource;
   private volatile BooleanSupplier syncedSource;
   private long listFailuresCounted; // guarded by this
+  private final Counter udpDrops;
+  /** The udp packet loop's running drop counts by reason, and what the counter shows of each (guarded by this). */
+  private final java.util.Map<String, LongSupplier> udpDropSources = new java.util.concurrent.ConcurrentHashMap<>();
+  private final java.util.Map<String, Long> udpDropsCounted = new java.util.HashMap<>();
 
   /** A fresh registry, with {@code flannel_build_info{version}} set to 1 and never ready. */
   public FlannelMetrics(String version) {
@@ -142,6 +150,8 @@ public final class FlannelMetrics implements Metrics {
     storeSynced = Gauge.builder().name("flannel_store_synced")
         .help("1 while the latest listing of the peers in the store succeeded, 0 while it fails")
         .withoutExemplars().register(registry);
+    udpDrops = counter("flannel_udp_dropped_packets",
+        "Packets the udp backend dropped, by reason (no_route: no peer owns the destination)", "reason");
   }
 
   /** How metric labels name a backend's object or resync kind: {@code route}, {@code periodic}. */
@@ -157,6 +167,7 @@ public final class FlannelMetrics implements Metrics {
   public String scrape() {
     countMalformed();
     countListing();
+    countUdpDrops();
     ByteArrayOutputStream out = new ByteArrayOutputStream(8192);
     try {
       writer.write(out, registry.scrape(), EscapingScheme.UNDERSCORE_ESCAPING);
@@ -173,6 +184,9 @@ public final class FlannelMetrics implements Metrics {
     }
     latency.initLabelValues(backend);
     failingPeers.labelValues(backend).set(0);
+    if (UDP.equals(backend)) {
+      UDP_DROP_REASONS.forEach(udpDrops::initLabelValues);
+    }
     if (EXTENSION.equals(backend)) {
       for (String command : EXTENSION_COMMANDS) {
         for (String reason : COMMAND_FAILURES) {
@@ -258,6 +272,26 @@ public final class FlannelMetrics implements Metrics {
     }
     listFailuresCounted = total;
     storeSynced.set(s.getAsBoolean() ? 1 : 0);
+  }
+
+  /**
+   * Exposes the udp backend's packet drops as {@code flannel_udp_dropped_packets_total{reason}}:
+   * {@code count} is a running count, read at each scrape (the packet loop only bumps it).
+   */
+  @Override
+  public void packetDrops(String reason, LongSupplier count) {
+    udpDropSources.put(Objects.requireNonNull(reason, "reason"), Objects.requireNonNull(count, "count"));
+  }
+
+  private synchronized void countUdpDrops() {
+    udpDropSources.forEach((reason, source) -> {
+      long total = source.getAsLong();
+      long counted = udpDropsCounted.getOrDefault(reason, 0L);
+      if (total > counted) {
+        udpDrops.labelValues(reason).inc(total - counted);
+      }
+      udpDropsCounted.put(reason, total);
+    });
   }
 
   private synchronized void countMalformed() {

@@ -59,4 +59,10 @@ public interface Metrics {
    * {@code exit|timeout|start}.
    */
   default void commandFailure(String command, String reason) {}
+
+  /**
+   * The udp backend's running count of packets dropped for {@code reason}, read at each scrape
+   * ({@code flannel_udp_dropped_packets_total{reason}}).
+   */
+  default void packetDrops(String reason, java.util.function.LongSupplier count) {}
 }

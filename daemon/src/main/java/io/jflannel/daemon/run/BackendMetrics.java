@@ -84,4 +84,9 @@ final class BackendMetrics implements BackendListener {
   public void commandFailed(String command, String reason) {
     metrics.commandFailure(command, reason);
   }
+
+  @Override
+  public void packetDrops(String reason, java.util.function.LongSupplier count) {
+    metrics.packetDrops(reason, count);
+  }
 }

@@ -154,4 +154,22 @@ class FlannelMetricsTest {
     assertTrue(m.scrape().contains(
         "flannel_extension_command_failures_total{command=\"subnet_add\",reason=\"timeout\"} 1"), m.scrape());
   }
+
+  /** The udp backend's drop counters exist at zero once it is named, and follow the packet loop's counts. */
+  @Test
+  void udpDropsStartAtZeroAndFollowTheLoopsCounts() {
+    FlannelMetrics m = new FlannelMetrics("0.1.0");
+    assertFalse(m.scrape().contains("flannel_udp_dropped_packets_total{"), "only a udp network has them");
+    m.backend("udp", List.of("ipv4"));
+    String text = m.scrape();
+    for (String reason : List.of("no_route", "ttl", "malformed", "not_ipv4", "send_error", "write_error")) {
+      assertTrue(text.contains("flannel_udp_dropped_packets_total{reason=\"" + reason + "\"} 0"), reason + "\n" + text);
+    }
+    java.util.concurrent.atomic.AtomicLong noRoute = new java.util.concurrent.atomic.AtomicLong();
+    m.packetDrops("no_route", noRoute::get);
+    noRoute.set(7);
+    assertTrue(m.scrape().contains("flannel_udp_dropped_packets_total{reason=\"no_route\"} 7"));
+    noRoute.set(9);
+    assertTrue(m.scrape().contains("flannel_udp_dropped_packets_total{reason=\"no_route\"} 9"));
+  }
 }

@@ -29,6 +29,8 @@ public interface LibC {
   int MSG_DONTWAIT = 0x40;
   int MSG_TRUNC = 0x20;
   int O_RDONLY = 0;
+  int O_RDWR = 2;
+  int O_NONBLOCK = 0x800;
   int O_CLOEXEC = 0x80000;
   int CLONE_NEWNET = 0x40000000;
 
@@ -63,6 +65,14 @@ public interface LibC {
 
   @SaveError
   int setns(int fd, int nstype);
+
+  /** ioctl(2) with a pointer argument (a direct buffer's address), e.g. TUNSETIFF with a struct ifreq. */
+  @SaveError
+  int ioctl(int fd, long request, long argp);
+
+  /** dup2(2): makes {@code newfd} refer to what {@code oldfd} refers to, atomically. */
+  @SaveError
+  int dup2(int oldfd, int newfd);
 
   int getpid();
 
