@@ -56,7 +56,7 @@ class CheckHostGwIT {
     Process daemon = pb.start();
     try {
       long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(90);
-      while (!(log().contains("flanneld is ready")
+      while (!(log().contains("] Running backend.")
           && ns.run("ip", "route", "show", PEER_SUBNET).contains("via 192.0.2.11 dev eth0"))) {
         assertTrue(daemon.isAlive(), "daemon exited:\n" + log());
         assertTrue(System.nanoTime() < deadline, "daemon not ready:\n" + log());

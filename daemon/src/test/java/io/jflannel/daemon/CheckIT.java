@@ -63,7 +63,7 @@ class CheckIT {
     Process daemon = pb.start();
     try {
       long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(90);
-      while (!(log().contains("flanneld is ready") && log().contains("peer added 10.244.7.0-24"))) {
+      while (!(log().contains("] Running backend.") && log().contains("Subnet added: 10.244.7.0/24 via "))) {
         assertTrue(daemon.isAlive(), "daemon exited:\n" + log());
         assertTrue(System.nanoTime() < deadline, "daemon not ready:\n" + log());
         Thread.sleep(200);

@@ -131,7 +131,7 @@ class EtcdStartWaitIT {
   }
 
   void awaitLeaseAndSubnetFile() throws Exception {
-    await("flanneld is ready", () -> log().contains("flanneld is ready"));
+    await("start-up complete", () -> log().contains("] Running backend."));
     String env = Files.readString(subnetFile());
     assertTrue(env.contains("FLANNEL_NETWORK=10.244.0.0/16"), env);
     assertTrue(env.contains("FLANNEL_SUBNET=10.244."), env);

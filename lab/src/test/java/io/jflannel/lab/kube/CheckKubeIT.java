@@ -83,7 +83,7 @@ class CheckKubeIT {
     Process daemon = start(List.of(), dir.resolve("daemon.log"));
     try {
       long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(90);
-      while (!(Files.readString(dir.resolve("daemon.log")).contains("flanneld is ready")
+      while (!(Files.readString(dir.resolve("daemon.log")).contains("] Running backend.")
           && Exec.runIn(ns, "ip", "route", "show", "10.244.7.0/24").stdout().contains("flannel.1"))) {
         assertTrue(daemon.isAlive(), "daemon exited:\n" + Files.readString(dir.resolve("daemon.log")));
         assertTrue(System.nanoTime() < deadline, "daemon not ready:\n" + Files.readString(dir.resolve("daemon.log")));
