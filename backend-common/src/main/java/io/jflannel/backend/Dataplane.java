@@ -78,11 +78,15 @@ public interface Dataplane {
   /** Whether a kernel route belongs to jflannel (deleting it when nobody wants it is safe). */
   boolean owns(Route r);
 
-  /** Whether a kernel neighbour belongs to jflannel. */
-  boolean owns(Neigh n);
+  /** Whether a kernel neighbour belongs to jflannel; none, unless the dataplane programs neighbours. */
+  default boolean owns(Neigh n) {
+    return false;
+  }
 
-  /** Whether a kernel FDB entry belongs to jflannel. */
-  boolean owns(FdbEntry e);
+  /** Whether a kernel FDB entry belongs to jflannel; none, unless the dataplane programs FDB entries. */
+  default boolean owns(FdbEntry e) {
+    return false;
+  }
 
   /** Whether a notification shows the device (or its address) broken. */
   boolean deviceAffected(NetlinkEvent e);

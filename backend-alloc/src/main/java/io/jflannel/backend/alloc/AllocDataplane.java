@@ -5,8 +5,6 @@ import io.jflannel.backend.Dataplane;
 import io.jflannel.backend.OwnedObjects;
 import io.jflannel.backend.PeerCheck;
 import io.jflannel.backend.PeerObjects;
-import io.jflannel.netlink.FdbEntry;
-import io.jflannel.netlink.Neigh;
 import io.jflannel.netlink.NetlinkEvent;
 import io.jflannel.netlink.Route;
 import io.jflannel.subnet.Lease;
@@ -50,16 +48,6 @@ final class AllocDataplane implements Dataplane {
 
   @Override
   public boolean owns(Route r) {
-    return false;
-  }
-
-  @Override
-  public boolean owns(Neigh n) {
-    return false;
-  }
-
-  @Override
-  public boolean owns(FdbEntry e) {
     return false;
   }
 

@@ -9,8 +9,6 @@ import io.jflannel.backend.RejectReason;
 import io.jflannel.backend.Rejection;
 import io.jflannel.backend.Underlay;
 import io.jflannel.netlink.Families;
-import io.jflannel.netlink.FdbEntry;
-import io.jflannel.netlink.Neigh;
 import io.jflannel.netlink.Netlink;
 import io.jflannel.netlink.NetlinkEvent;
 import io.jflannel.netlink.NetlinkException;
@@ -112,16 +110,6 @@ final class HostGwDataplane implements Dataplane {
     }
     IpNet dst = IpNet.of(r.dst(), r.dstPrefixLength());
     return network.contains(dst) && !dst.overlaps(ownSubnet);
-  }
-
-  @Override
-  public boolean owns(Neigh n) {
-    return false;
-  }
-
-  @Override
-  public boolean owns(FdbEntry e) {
-    return false;
   }
 
   /** host-gw has no device of its own. */

@@ -8,9 +8,7 @@ import io.jflannel.backend.PeerObjects;
 import io.jflannel.backend.Underlay;
 import io.jflannel.netlink.Addr;
 import io.jflannel.netlink.Families;
-import io.jflannel.netlink.FdbEntry;
 import io.jflannel.netlink.Link;
-import io.jflannel.netlink.Neigh;
 import io.jflannel.netlink.NetNs;
 import io.jflannel.netlink.Netlink;
 import io.jflannel.netlink.NetlinkEvent;
@@ -194,16 +192,6 @@ final class UdpDataplane implements Dataplane {
 
   @Override
   public boolean owns(Route r) {
-    return false;
-  }
-
-  @Override
-  public boolean owns(Neigh n) {
-    return false;
-  }
-
-  @Override
-  public boolean owns(FdbEntry e) {
     return false;
   }
 
